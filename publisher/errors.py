@@ -1,0 +1,13 @@
+"""User-facing errors: the CLI prints their message, never a traceback."""
+
+
+class PublisherError(Exception):
+    """An error whose message is written for the person running the tool."""
+
+    exit_code = 1
+
+
+class WorkspaceError(PublisherError):
+    """The folder is not a usable workspace (a configuration error, exit code 2)."""
+
+    exit_code = 2

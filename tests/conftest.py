@@ -1,0 +1,76 @@
+"""Shared fixtures: a workspace builder writing real files into a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+CHANNEL_FILES = {
+    "portal": "enabled: true\nmode: outbox\nbase_url: https://bhxh.example.gov.vn\n",
+    "facebook": "enabled: true\nmode: outbox\n",
+    "zalo": "enabled: true\nmode: outbox\n",
+    "youtube": "enabled: true\nmode: outbox\n",
+    "telegram": "enabled: true\nmode: outbox\n",
+}
+SCHEDULES = """\
+timezone: Asia/Ho_Chi_Minh
+campaigns:
+  - id: test
+    name: Test
+    start: 2026-12-01
+    end: 2026-12-31
+    channels:
+      portal:
+        slots:
+          - days: weekdays
+            times: ["08:00"]
+"""
+
+
+class WorkspaceBuilder:
+    """Writes a workspace file by file; text is written as UTF-8 bytes exactly as given."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "content").mkdir(parents=True, exist_ok=True)
+
+    def write(self, rel: str, data: str | bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        return path
+
+    def article(self, rel: str, front_matter: str, body: str = "Nội dung bài viết.\n") -> Path:
+        return self.write(f"content/{rel}", f"---\n{front_matter}---\n{body}")
+
+    def image(
+        self, rel: str, size: tuple[int, int] = (64, 48), fmt: str = "PNG", mode: str = "RGB"
+    ) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new(mode, size, "#1b6ca8" if mode == "RGB" else 128).save(path, fmt)
+        return path
+
+    def standard_settings(self) -> WorkspaceBuilder:
+        for name, text in CHANNEL_FILES.items():
+            self.write(f"channels/{name}.yaml", text)
+        self.write("schedules.yaml", SCHEDULES)
+        return self
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> WorkspaceBuilder:
+    return WorkspaceBuilder(tmp_path / "ws").standard_settings()
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Callable[[str], WorkspaceBuilder]:
+    def make(name: str) -> WorkspaceBuilder:
+        return WorkspaceBuilder(tmp_path / name)
+
+    return make
