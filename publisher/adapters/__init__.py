@@ -1,0 +1,1 @@
+"""Channel adapters: one module per platform, listed explicitly in `registry`."""

@@ -1,0 +1,1 @@
+"""Content: the items of the drop folder, loaded and validated."""

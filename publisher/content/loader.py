@@ -1,0 +1,358 @@
+"""Loading and validating every item of `content/` (DESIGN section 3).
+
+Every problem is collected with its file and line; an item with an error is left out,
+and every other item still loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from publisher.adapters.registry import CHANNEL_NAMES, CHANNEL_TYPES
+from publisher.content.assets import (
+    Asset,
+    AssetError,
+    AssetRole,
+    is_external,
+    make_asset,
+    resolve_reference,
+)
+from publisher.content.discovery import Candidate, discover
+from publisher.content.frontmatter import FrontMatterError, split_front_matter
+from publisher.content.markdown import ParsedMarkdown, parse_markdown
+from publisher.content.model import ContentItem, ItemKind
+from publisher.content.probe import MediaError, is_image, is_video
+from publisher.content.schema import FrontMatter
+from publisher.content.text import TextDecodeError, decode_text
+from publisher.problems import Problems
+from publisher.settings.channels import ChannelConfig
+from publisher.validation import validate_document
+from publisher.workspace import Workspace
+from publisher.yamlsource import YamlDocument, YamlSyntaxError, parse_yaml
+
+HASH_VERSION = b"publisher-item-v1\n"
+
+
+@dataclass
+class _ItemContext:
+    """What loading one item needs, and what it found."""
+
+    workspace: Workspace
+    candidate: Candidate
+    file: str
+    problems: Problems = field(default_factory=Problems)
+    assets: list[Asset] = field(default_factory=list)
+
+    def error(self, message: str, line: int | None = None, channel: str | None = None) -> None:
+        self.problems.error(self.file, message, line, channel)
+
+    def warning(self, message: str, line: int | None = None, channel: str | None = None) -> None:
+        self.problems.warning(self.file, message, line, channel)
+
+
+def load_content(
+    workspace: Workspace,
+    channels: Mapping[str, ChannelConfig],
+    timezone: ZoneInfo,
+    problems: Problems,
+) -> list[ContentItem]:
+    """Load every item; problems go to `problems`, bad items are left out."""
+    discovery = discover(workspace.content_dir, workspace.rel, problems)
+    items: list[ContentItem] = []
+    for candidate in discovery.candidates:
+        context = _ItemContext(workspace, candidate, workspace.rel(candidate.source))
+        item = _load_item(context, channels, timezone)
+        problems.extend(context.problems)
+        if item is not None and not context.problems.has_errors():
+            items.append(item)
+    duplicated = _report_duplicate_ids(discovery.candidates, workspace, problems)
+    _report_unused(discovery.loose_files, items, workspace, problems)
+    return [item for item in items if item.id not in duplicated]
+
+
+def _load_item(
+    context: _ItemContext, channels: Mapping[str, ChannelConfig], timezone: ZoneInfo
+) -> ContentItem | None:
+    parsed = _read_front_matter(context)
+    if parsed is None:
+        return None
+    meta, document, body, body_line, text = parsed
+    candidate = context.candidate
+    base = candidate.source.parent
+    if candidate.media is not None:
+        _add_asset(context, candidate.media, "media")
+    _add_covers(context, meta, document, base)
+    markdown = parse_markdown(body, body_line)
+    _add_body_references(context, markdown, base)
+    kind = _kind_of(candidate, meta)
+    item_channels = _resolve_channels(context, meta, kind, document, channels)
+    return ContentItem(
+        id=candidate.id,
+        path=context.file,
+        kind=kind,
+        meta=meta,
+        body=body,
+        document=markdown,
+        assets=tuple(context.assets),
+        channels=item_channels,
+        content_hash=_content_hash(text, context.assets),
+        not_before=_aware(meta.not_before, timezone),
+        not_after=_aware(meta.not_after, timezone, end_of_day=True),
+        at=_aware(meta.at, timezone),
+    )
+
+
+def _read_front_matter(
+    context: _ItemContext,
+) -> tuple[FrontMatter, YamlDocument, str, int, str] | None:
+    raw = context.candidate.source.read_bytes()
+    if not raw.strip():
+        context.error("the file is empty: it needs front matter with at least a title")
+        return None
+    try:
+        decoded = decode_text(raw)
+        split = split_front_matter(decoded.text)
+        document = parse_yaml(split.front_matter, split.front_matter_line)
+    except (TextDecodeError, FrontMatterError, YamlSyntaxError) as exc:
+        context.error(exc.message, exc.line)
+        return None
+    if not decoded.was_nfc:
+        context.warning(
+            "the text uses decomposed Unicode (NFD) and was normalised to NFC; set your "
+            "input method to 'Unicode dựng sẵn' to avoid this"
+        )
+    meta = validate_document(FrontMatter, document, context.file, context.problems)
+    if meta is None:
+        meta = _salvage(document.data)
+    if meta is None:
+        return None
+    return meta, document, split.body, split.body_line, decoded.text
+
+
+def _salvage(data: object) -> FrontMatter | None:
+    """The front matter without its invalid keys, so the rest of the item is still checked.
+
+    The item stays invalid (its errors are already reported); this only lets one run of
+    `check` report the item's other problems too (missing images, unknown channels).
+    """
+    if not isinstance(data, dict):
+        return None
+    kept = dict(data)
+    for _ in range(3):
+        kept.setdefault("title", "?")
+        try:
+            return FrontMatter.model_validate(kept)
+        except ValidationError as exc:
+            bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
+            if not bad:
+                return None
+            kept = {key: value for key, value in kept.items() if key not in bad}
+    return None
+
+
+def _add_asset(
+    context: _ItemContext,
+    path: Path,
+    role: AssetRole,
+    line: int | None = None,
+    alt: str = "",
+    channel: str | None = None,
+) -> None:
+    rel = context.workspace.rel(path)
+    if any(a.path == path and a.role == role and a.channel == channel for a in context.assets):
+        return
+    try:
+        context.assets.append(make_asset(path, rel, role, alt, channel))
+    except (MediaError, AssetError) as exc:
+        context.error(f"{rel}: {exc}", line, channel)
+
+
+def _resolve(context: _ItemContext, reference: str, base: Path, line: int | None) -> Path | None:
+    try:
+        return resolve_reference(reference, base, context.workspace.root)
+    except AssetError as exc:
+        context.error(str(exc), line)
+        return None
+
+
+def _add_covers(
+    context: _ItemContext, meta: FrontMatter, document: YamlDocument, base: Path
+) -> None:
+    for channel in (None, *CHANNEL_NAMES):
+        block = meta.override(channel) if channel else meta
+        reference = getattr(block, "cover", None) if block else None
+        if not reference:
+            continue
+        line = document.line_of((channel, "cover") if channel else ("cover",))
+        path = _resolve(context, reference, base, line)
+        if path is not None:
+            _add_asset(context, path, "cover", line, channel=channel)
+    poster = context.candidate.poster
+    if poster is not None and not meta.cover:
+        _add_asset(context, poster, "cover")
+
+
+def _add_body_references(context: _ItemContext, markdown: ParsedMarkdown, base: Path) -> None:
+    for image in markdown.images:
+        scheme = urlsplit(image.target).scheme.lower()
+        if scheme in ("http", "https"):
+            context.warning(
+                f"remote image '{image.target}' is not downloaded; save it in the item's "
+                "folder and refer to it by file name",
+                image.line,
+            )
+            continue
+        path = _resolve(context, image.target, base, image.line)
+        if path is not None:
+            _add_asset(context, path, "image", image.line, alt=image.text)
+    for link in markdown.links:
+        _check_link(context, link.target, link.line, base)
+
+
+def _check_link(context: _ItemContext, target: str, line: int | None, base: Path) -> None:
+    if is_external(target):
+        return
+    scheme = urlsplit(target).scheme.lower()
+    if len(scheme) > 1:
+        context.error(f"link '{target}': only http(s), mailto: and tel: links are allowed", line)
+        return
+    path = _resolve_link_target(context, target, base, line)
+    if path is not None and path.suffix.lower() not in (".md", ".markdown") and path.is_file():
+        _add_asset(context, path, "file", line)
+
+
+def _resolve_link_target(
+    context: _ItemContext, target: str, base: Path, line: int | None
+) -> Path | None:
+    """Links may point at files or at another item's folder (the one holding index.md)."""
+    folder = (base / urlsplit(target).path).resolve()
+    if folder.is_dir() and (folder / "index.md").is_file():
+        return _resolve(context, f"{urlsplit(target).path.rstrip('/')}/index.md", base, line)
+    return _resolve(context, target, base, line)
+
+
+def _kind_of(candidate: Candidate, meta: FrontMatter) -> ItemKind:
+    if candidate.media is not None and is_video(candidate.media):
+        return ItemKind.VIDEO
+    if candidate.media is not None and is_image(candidate.media):
+        return ItemKind.INFOGRAPHIC
+    if meta.youtube and meta.youtube.video_id:
+        return ItemKind.VIDEO
+    return ItemKind.ARTICLE
+
+
+def _resolve_channels(
+    context: _ItemContext,
+    meta: FrontMatter,
+    kind: ItemKind,
+    document: YamlDocument,
+    channels: Mapping[str, ChannelConfig],
+) -> tuple[str, ...]:
+    has_video = kind is ItemKind.VIDEO
+
+    def suits(name: str) -> bool:
+        return has_video or not CHANNEL_TYPES[name].needs_video
+
+    if meta.channels is None:
+        chosen = [n for n in CHANNEL_NAMES if channels[n].enabled and suits(n)]
+    else:
+        chosen = []
+        for index, name in enumerate(meta.channels):
+            line = document.line_of(("channels", index))
+            key = name.lower()
+            if key not in CHANNEL_TYPES:
+                close = difflib.get_close_matches(key, CHANNEL_NAMES, n=1)
+                hint = (
+                    f"did you mean '{close[0]}'?" if close else f"known: {', '.join(CHANNEL_NAMES)}"
+                )
+                context.error(f"unknown channel '{name}' ({hint})", line)
+            elif not suits(key):
+                context.error(
+                    f"channel '{key}' needs a video: add a video file beside the Markdown "
+                    "or set youtube.video_id",
+                    line,
+                    key,
+                )
+            elif not channels[key].enabled:
+                context.warning(
+                    f"channel '{key}' is disabled in channels/{key}.yaml; "
+                    "the item will not be published there",
+                    line,
+                    key,
+                )
+            else:
+                chosen.append(key)
+    _warn_unused_blocks(context, meta, chosen, document)
+    return tuple(n for n in CHANNEL_NAMES if n in chosen)
+
+
+def _warn_unused_blocks(
+    context: _ItemContext, meta: FrontMatter, chosen: list[str], document: YamlDocument
+) -> None:
+    for name in CHANNEL_NAMES:
+        if meta.override(name) is not None and name not in chosen:
+            context.warning(
+                f"the '{name}' block has no effect: the item is not published on {name}",
+                document.line_of((name,)),
+                name,
+            )
+
+
+def _report_duplicate_ids(
+    candidates: list[Candidate], workspace: Workspace, problems: Problems
+) -> set[str]:
+    counts = Counter(c.id for c in candidates)
+    for candidate in candidates:
+        if counts[candidate.id] > 1:
+            problems.error(
+                workspace.rel(candidate.source),
+                f"item id '{candidate.id}' is used by {counts[candidate.id]} items; rename one",
+            )
+    return {item_id for item_id, count in counts.items() if count > 1}
+
+
+def _report_unused(
+    loose_files: list[Path], items: list[ContentItem], workspace: Workspace, problems: Problems
+) -> None:
+    used = {asset.path.resolve() for item in items for asset in item.assets}
+    for path in loose_files:
+        if path.resolve() in used:
+            continue
+        rel = workspace.rel(path)
+        if is_image(path) or is_video(path):
+            problems.warning(
+                rel,
+                f"not published: no item uses it; add '{path.stem}.md' beside it to publish "
+                "it on its own, or refer to it from an article",
+            )
+        elif path.suffix.lower() not in (".md", ".markdown"):
+            problems.warning(rel, "ignored: it is not an item or a file an item refers to")
+
+
+def _aware(
+    value: dt.datetime | dt.date | None, timezone: ZoneInfo, end_of_day: bool = False
+) -> dt.datetime | None:
+    """Local date or time to an aware datetime; a date alone covers the whole day."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time.max if end_of_day else dt.time.min)
+    return value if value.tzinfo else value.replace(tzinfo=timezone)
+
+
+def _content_hash(text: str, assets: list[Asset]) -> str:
+    digest = hashlib.sha256(HASH_VERSION)
+    digest.update(text.encode("utf-8"))
+    for asset in sorted(assets, key=lambda a: (a.rel, a.role, a.channel or "")):
+        digest.update(f"\n{asset.role}:{asset.channel or ''}:{asset.rel}:{asset.sha256}".encode())
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""Workspace settings: `channels/*.yaml` (and, later, `schedules.yaml`)."""
