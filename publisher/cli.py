@@ -1,0 +1,67 @@
+"""The `publisher` command line: thin commands over the library (DESIGN section 7).
+
+Exit codes: 0 success, 1 the command ran and found problems, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from publisher import __version__
+from publisher.errors import PublisherError
+
+
+class _PublisherGroup(click.Group):
+    """Prints user-facing errors as one clean message with the right exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PublisherError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+
+
+def root_option(function):
+    """`--root DIR` on the group and on every command (the command's wins)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+        if value is not None:
+            ctx.ensure_object(dict)["root"] = value
+
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="PUBLISHER_ROOT",
+        expose_value=False,
+        callback=remember,
+        is_eager=True,
+        help="Workspace folder (default: the current folder).",
+    )(function)
+
+
+def workspace_root(ctx: click.Context) -> Path:
+    return ctx.ensure_object(dict).get("root", Path())
+
+
+@click.group(cls=_PublisherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@root_option
+@click.version_option(__version__, prog_name="publisher")
+def main() -> None:
+    """Publish a campaign's articles, infographics and videos to the portal, Facebook,
+    Zalo, YouTube and Telegram on its calendar."""
+
+
+@main.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--strict", is_flag=True, help="Treat warnings as problems (exit 1).")
+@click.pass_context
+def check(ctx: click.Context, as_json: bool, strict: bool) -> None:
+    """Validate content, channels and the calendar; report every problem at once."""
+    from publisher.commands.check import run_check
+
+    ctx.exit(run_check(workspace_root(ctx), as_json=as_json, strict=strict))

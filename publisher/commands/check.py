@@ -1,0 +1,67 @@
+"""`publisher check`: validate the whole workspace and report every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from publisher.catalog import Catalog, load_catalog
+from publisher.commands.output import console, print_json
+from publisher.problems import Problem
+from publisher.workspace import open_workspace
+
+
+def run_check(root: Path, as_json: bool = False, strict: bool = False) -> int:
+    catalog = load_catalog(open_workspace(root))
+    if as_json:
+        print_json(check_document(catalog))
+    else:
+        _print_report(catalog)
+    problems = catalog.problems
+    return 1 if problems.has_errors() or (strict and problems.warnings) else 0
+
+
+def check_document(catalog: Catalog) -> dict[str, object]:
+    """The stable JSON contract of `check --json`."""
+    return {
+        "workspace": str(catalog.workspace.root),
+        "items": [item.summary_json() for item in catalog.items],
+        "channels": [
+            {"name": c.name, "enabled": c.enabled, "mode": c.mode, "file": c.file}
+            for c in catalog.channels.values()
+        ],
+        "errors": [p.to_json() for p in catalog.problems.errors],
+        "warnings": [p.to_json() for p in catalog.problems.warnings],
+    }
+
+
+def _print_report(catalog: Catalog) -> None:
+    from rich.table import Table
+
+    out = console()
+    items = Table(title="Items", title_justify="left", expand=False)
+    for column in ("ID", "Kind", "Status", "Channels", "Title"):
+        items.add_column(column, overflow="fold")
+    for item in catalog.items:
+        items.add_row(item.id, item.kind.value, item.status, " ".join(item.channels), item.title)
+    out.print(items)
+    channels = Table(title="Channels", title_justify="left")
+    for column in ("Channel", "Enabled", "Mode", "Settings"):
+        channels.add_column(column)
+    for config in catalog.channels.values():
+        enabled = "yes" if config.enabled else "no"
+        channels.add_row(config.name, enabled, config.mode, config.file or "(none)")
+    out.print(channels)
+    for problem in [*catalog.problems.errors, *catalog.problems.warnings]:
+        out.print(_styled(problem))
+    errors, warnings = len(catalog.problems.errors), len(catalog.problems.warnings)
+    style = "bold red" if errors else "bold green"
+    out.print(
+        f"[{style}]{len(catalog.items)} items loaded, {errors} errors, {warnings} warnings[/]"
+    )
+
+
+def _styled(problem: Problem) -> str:
+    from rich.markup import escape
+
+    colour = "red" if problem.severity == "error" else "yellow"
+    return f"[{colour}]{escape(str(problem))}[/]"
