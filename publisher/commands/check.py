@@ -55,9 +55,12 @@ def _print_report(catalog: Catalog) -> None:
         out.print(_styled(problem))
     errors, warnings = len(catalog.problems.errors), len(catalog.problems.warnings)
     style = "bold red" if errors else "bold green"
-    out.print(
-        f"[{style}]{len(catalog.items)} items loaded, {errors} errors, {warnings} warnings[/]"
-    )
+    counts = f"{_plural(len(catalog.items), 'item')} loaded, {_plural(errors, 'error')}, "
+    out.print(f"[{style}]{counts}{_plural(warnings, 'warning')}[/]")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _styled(problem: Problem) -> str:
