@@ -99,6 +99,7 @@ def _load_item(
     return ContentItem(
         id=candidate.id,
         path=context.file,
+        path_on_disk=candidate.source.resolve(),
         kind=kind,
         meta=meta,
         body=body,

@@ -37,6 +37,10 @@ class _KeepTree(Treeprocessor):
 
 def parse_markdown(body: str, body_line: int = 1) -> ParsedMarkdown:
     md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    # Raw HTML is shown as text, never interpreted: officers write Markdown, and no channel
+    # but the portal could carry HTML anyway. This closes script injection at the source.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
     md.treeprocessors.register(_KeepTree(md), "keep_tree", -10)
     html = md.convert(body)
     # Markdown skips every processor for blank text, so an empty body has no kept tree.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from publisher.content.assets import Asset
 from publisher.content.markdown import ParsedMarkdown
@@ -28,6 +30,7 @@ class ContentItem:
 
     id: str
     path: str
+    path_on_disk: Path
     kind: ItemKind
     meta: FrontMatter
     body: str
@@ -55,6 +58,11 @@ class ContentItem:
     @property
     def cover(self) -> Asset | None:
         return self.cover_for(None)
+
+    def image_for(self, src: str) -> Asset | None:
+        """The body image a Markdown image `src` refers to."""
+        target = (self.path_on_disk.parent / unquote(urlsplit(src).path)).resolve()
+        return next((a for a in self.images if a.path == target), None)
 
     def cover_for(self, channel: str | None) -> Asset | None:
         """The cover a channel block sets, else the item's own cover."""

@@ -65,6 +65,10 @@ class YouTubeOverride(ChannelOverride):
     chapters: list[Chapter] = []
 
 
+class PortalOverride(ChannelOverride):
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)] | None = None
+
+
 class ZaloOverride(ChannelOverride):
     broadcast: bool | None = None
 
@@ -84,7 +88,7 @@ class FrontMatter(_Strict):
     not_before: DateOrTime | None = None
     not_after: DateOrTime | None = None
     at: dt.datetime | None = None
-    portal: ChannelOverride | None = None
+    portal: PortalOverride | None = None
     facebook: ChannelOverride | None = None
     zalo: ZaloOverride | None = None
     youtube: YouTubeOverride | None = None

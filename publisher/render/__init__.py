@@ -1,0 +1,1 @@
+"""Rendering: one parsed item into each platform's text, within each platform's limits."""

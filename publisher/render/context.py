@@ -1,0 +1,69 @@
+"""What rendering needs beyond the item: the portal's addresses, media and other items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
+
+from publisher.content.assets import Asset, is_external
+from publisher.content.model import ContentItem
+from publisher.render.plain import LinkResolver
+from publisher.render.text import slugify
+
+if TYPE_CHECKING:
+    from publisher.adapters.portal import PortalSettings
+    from publisher.media import MediaCache
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Shared, read-only inputs of every channel's `render`.
+
+    The portal is the canonical home of every item: other channels link to its article
+    URL and use its media addresses for images they must give by URL (Zalo).
+    """
+
+    root: Path
+    portal: PortalSettings
+    cache_dir: Path
+    items_by_source: Mapping[Path, ContentItem]
+    media: MediaCache
+
+    @property
+    def cards_dir(self) -> Path:
+        return self.cache_dir / "cards"
+
+    def slug(self, item: ContentItem) -> str:
+        block = item.meta.portal
+        if block and block.slug:
+            return block.slug
+        return slugify(block.title if block and block.title else item.title)
+
+    def article_url(self, item: ContentItem) -> str:
+        path = self.portal.article_path.format(slug=self.slug(item))
+        return self.portal.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def media_url(self, file: Path) -> str:
+        """Where the portal serves a media file (the static site copies it to media/)."""
+        return f"{self.portal.base_url.rstrip('/')}/media/{quote(file.name)}"
+
+    def link_resolver(self, item: ContentItem) -> LinkResolver:
+        """Turns the body's links into public addresses: other items and files via the portal."""
+        files = {asset.path: asset for asset in item.assets if asset.role == "file"}
+
+        def resolve(href: str) -> str:
+            if is_external(href):
+                return href
+            target = (item.path_on_disk.parent / unquote(urlsplit(href).path)).resolve()
+            linked = self.items_by_source.get(target) or self.items_by_source.get(
+                target / "index.md"
+            )
+            if linked is not None:
+                return self.article_url(linked)
+            asset: Asset | None = files.get(target)
+            return self.media_url(asset.path) if asset else href
+
+        return resolve
