@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from publisher import __version__
+from publisher.adapters.names import CHANNEL_NAMES
 from publisher.errors import PublisherError
 
 
@@ -65,3 +66,31 @@ def check(ctx: click.Context, as_json: bool, strict: bool) -> None:
     from publisher.commands.check import run_check
 
     ctx.exit(run_check(workspace_root(ctx), as_json=as_json, strict=strict))
+
+
+@main.command()
+@root_option
+@click.argument("item")
+@click.option("--channel", type=click.Choice(CHANNEL_NAMES), help="Only this channel.")
+@click.option("--json", "as_json", is_flag=True, help="The exact request payloads, as JSON.")
+@click.pass_context
+def render(ctx: click.Context, item: str, channel: str | None, as_json: bool) -> None:
+    """Show the post(s) ITEM becomes on each of its channels (ITEM: an id from `check`)."""
+    from publisher.commands.render import run_render
+
+    ctx.exit(run_render(workspace_root(ctx), item, channel, as_json))
+
+
+@main.command()
+@root_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (default: .publisher/site/ in the workspace).",
+)
+@click.pass_context
+def site(ctx: click.Context, out: Path | None) -> None:
+    """Write the portal's static site: every ready article, the index and the images."""
+    from publisher.commands.site import run_site
+
+    ctx.exit(run_site(workspace_root(ctx), out))

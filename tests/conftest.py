@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,3 +75,16 @@ def make_workspace(tmp_path: Path) -> Callable[[str], WorkspaceBuilder]:
         return WorkspaceBuilder(tmp_path / name)
 
     return make
+
+
+def copy_sample(target: Path) -> Path:
+    """The repository's sample workspace, copied so tests never write into the repository."""
+    for name in ("content", "channels"):
+        shutil.copytree(REPO_ROOT / name, target / name)
+    shutil.copy(REPO_ROOT / "schedules.yaml", target / "schedules.yaml")
+    return target
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path / "sample")

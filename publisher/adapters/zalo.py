@@ -1,10 +1,42 @@
-"""A Zalo Official Account through the Zalo OA Open API (articles and broadcasts)."""
+"""A Zalo Official Account through the Zalo OA Open API (articles and broadcasts).
+
+Render: a normal OA article (`/v2.0/article/create`): title <= 150, author <= 50 and
+description <= 300 characters, a cover photo given by public URL (required; a title card
+is generated when the item has no image), and a body of text and image blocks. The
+article id only arrives from `/v2.0/article/verify`; an optional broadcast to followers
+refers to it. Images referenced by an article must be <= 1 MB and publicly reachable, so
+they are served by the portal.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from pydantic import Field
 
-from publisher.adapters.base import Channel, ChannelSettings, CredentialNames
+from publisher.adapters.base import Call, Channel, ChannelSettings, CredentialNames, Post
+from publisher.content.assets import Asset
+from publisher.content.model import ContentItem
+from publisher.media import VariantSpec
+from publisher.render.common import (
+    Findings,
+    ItemView,
+    card_or_cover,
+    counted,
+    cut_warning,
+    variants,
+    view,
+)
+from publisher.render.context import RenderContext
+from publisher.render.plain import line_text
+from publisher.render.text import truncate
+
+TITLE_LIMIT = 150
+AUTHOR_LIMIT = 50
+DESCRIPTION_LIMIT = 300
+IMAGE = VariantSpec("zalo-image", 1280, 1280, "fit", "JPEG", 1_000_000, min_width=400)
+COVER = VariantSpec("zalo-cover", 1280, 720, "pad", "JPEG", 1_000_000)
 
 
 class ZaloCredentials(CredentialNames):
@@ -15,13 +47,113 @@ class ZaloCredentials(CredentialNames):
 
 class ZaloSettings(ChannelSettings):
     credentials: ZaloCredentials = ZaloCredentials()
-    author: str = Field(default="Bảo hiểm xã hội", max_length=50, description="article author")
+    author: str = Field(default="Bảo hiểm xã hội", max_length=AUTHOR_LIMIT)
     broadcast: bool = Field(default=False, description="send each article to followers")
     api_base: str = "https://openapi.zalo.me"
     oauth_base: str = "https://oauth.zaloapp.com"
+    read_more: str = "Xem chi tiết: {url}"
 
 
 class ZaloChannel(Channel):
     name = "zalo"
     label = "Zalo OA"
     settings_model = ZaloSettings
+    settings: ZaloSettings
+
+    def render(self, item: ContentItem, context: RenderContext) -> Post:
+        seen = view(item, self.name, context)
+        findings = Findings()
+        title = self._limited("title", seen.title, TITLE_LIMIT, findings)
+        author = self._limited(
+            "author", item.meta.author or self.settings.author, AUTHOR_LIMIT, findings
+        )
+        description = self._limited(
+            "description", seen.summary or seen.title, DESCRIPTION_LIMIT, findings
+        )
+        cover = card_or_cover(seen, COVER, context, findings, "article cover Zalo requires")
+        body, media = self._body(seen, context, findings)
+        article: dict[str, Any] = {
+            "type": "normal",
+            "title": title,
+            "author": author,
+            "cover": {
+                "cover_type": "photo",
+                "photo_url": context.media_url(cover) if cover else "",
+                "status": "show",
+            },
+            "description": description,
+            "body": body,
+            "status": "show",
+            "comment": "show",
+        }
+        return Post(
+            channel=self.name,
+            item_id=item.id,
+            content_hash=item.content_hash,
+            calls=self._calls(article, item),
+            media=tuple(str(p) for p in ([cover] if cover else []) + media),
+            url=seen.url,
+            counts=(
+                counted("title", title, TITLE_LIMIT, "chars"),
+                counted("author", author, AUTHOR_LIMIT, "chars"),
+                counted("description", description, DESCRIPTION_LIMIT, "chars"),
+            ),
+            warnings=tuple(findings.warnings),
+            errors=tuple(findings.errors),
+        )
+
+    @staticmethod
+    def _limited(name: str, text: str, limit: int, findings: Findings) -> str:
+        cut = truncate(text, limit)
+        if cut != text:
+            findings.warnings.append(cut_warning(f"the {name}", limit, "chars"))
+        return cut
+
+    def _body(
+        self, seen: ItemView, context: RenderContext, findings: Findings
+    ) -> tuple[list[dict[str, str]], list[Path]]:
+        """Text blocks per paragraph (list items and table rows grouped), image blocks."""
+        blocks: list[dict[str, str]] = []
+        media: list[Path] = []
+
+        def image(asset: Asset | None, caption: str) -> None:
+            for made in variants((asset,), IMAGE, context, findings) if asset else []:
+                media.append(made.path)
+                blocks.append(
+                    {"type": "image", "url": context.media_url(made.path), "caption": caption}
+                )
+
+        if seen.item.media is not None and seen.item.media.image is not None:
+            image(seen.item.media, seen.title)
+        for line in seen.lines:
+            if line.figure is not None:
+                image(seen.item.image_for(line.figure.src), line.figure.caption)
+            elif blocks and blocks[-1]["type"] == "text" and line.kind in ("item", "row"):
+                blocks[-1]["content"] += "\n" + line_text(line, seen.resolve)
+            else:
+                blocks.append({"type": "text", "content": line_text(line, seen.resolve)})
+        blocks.append({"type": "text", "content": self.settings.read_more.format(url=seen.url)})
+        return blocks, media
+
+    def _calls(self, article: dict[str, Any], item: ContentItem) -> tuple[Call, ...]:
+        calls = [
+            Call("create", "POST", "/v2.0/article/create", article),
+            Call("verify", "POST", "/v2.0/article/verify", {"token": "$create.token"}),
+        ]
+        block = item.meta.zalo
+        broadcast = (
+            block.broadcast if block and block.broadcast is not None else self.settings.broadcast
+        )
+        if broadcast:
+            element = {"media_type": "article", "attachment_id": "$verify.id"}
+            message = {
+                "recipient": {"target": {}},
+                "message": {
+                    "attachment": {
+                        "type": "template",
+                        "payload": {"template_type": "media", "elements": [element]},
+                    }
+                },
+            }
+            calls.append(Call("broadcast", "POST", "/v2.0/oa/message", message))
+        return tuple(calls)

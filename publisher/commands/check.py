@@ -12,12 +12,26 @@ from publisher.workspace import open_workspace
 
 def run_check(root: Path, as_json: bool = False, strict: bool = False) -> int:
     catalog = load_catalog(open_workspace(root))
+    add_render_problems(catalog)
     if as_json:
         print_json(check_document(catalog))
     else:
         _print_report(catalog)
     problems = catalog.problems
     return 1 if problems.has_errors() or (strict and problems.warnings) else 0
+
+
+def add_render_problems(catalog: Catalog) -> None:
+    """Render every item for each of its channels; their warnings and errors are problems."""
+    from publisher.render.service import Renderer
+
+    renderer = Renderer(catalog)
+    for item in catalog.items:
+        for channel, post in renderer.render_item(item).items():
+            for warning in post.warnings:
+                catalog.problems.warning(item.path, warning, channel=channel)
+            for error in post.errors:
+                catalog.problems.error(item.path, error, channel=channel)
 
 
 def check_document(catalog: Catalog) -> dict[str, object]:
