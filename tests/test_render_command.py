@@ -43,8 +43,12 @@ def test_every_sample_item_renders_for_every_channel(sample: Path) -> None:
 
 def test_human_view_shows_requests_counts_and_warnings(sample: Path) -> None:
     code, output = run(
-        "--root", str(sample), "render", "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia",
-        "--channel", "zalo",
+        "--root",
+        str(sample),
+        "render",
+        "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia",
+        "--channel",
+        "zalo",
     )
     assert code == 0
     assert "POST /v2.0/article/create (create)" in output
@@ -60,7 +64,12 @@ def test_unknown_item_suggests_close_ids(sample: Path) -> None:
 
 def test_channel_the_item_does_not_use_is_a_usage_error(sample: Path) -> None:
     code, output = run(
-        "--root", str(sample), "render", "nuoc-rut-2026/ket-qua-10-thang-2026", "--channel", "youtube"
+        "--root",
+        str(sample),
+        "render",
+        "nuoc-rut-2026/ket-qua-10-thang-2026",
+        "--channel",
+        "youtube",
     )
     assert code == 2
     assert "is not published on 'youtube'" in output
