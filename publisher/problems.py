@@ -8,6 +8,15 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
+class LocatedError(Exception):
+    """An input error with the 1-based line of the file it was found on, when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
 @dataclass(frozen=True)
 class Problem:
     """One error or warning, located by workspace-relative file and, where known, line."""

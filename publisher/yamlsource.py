@@ -15,16 +15,13 @@ from typing import Any
 
 import yaml
 
+from publisher.problems import LocatedError
+
 Loc = tuple[str | int, ...]
 
 
-class YamlSyntaxError(Exception):
+class YamlSyntaxError(LocatedError):
     """The text is not valid YAML; `line` is 1-based within the whole file."""
-
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
 
 
 class _Yaml12Loader(yaml.SafeLoader):

@@ -15,7 +15,7 @@ from pydantic import Field
 from publisher.adapters.base import Call, Channel, CredentialNames, Post, SocialSettings
 from publisher.content.model import ContentItem
 from publisher.media import VariantSpec
-from publisher.render.common import Findings, counted, cut_warning, variants, view
+from publisher.render.common import Findings, counted, cut_warning, make_post, variants, view
 from publisher.render.context import RenderContext
 from publisher.render.plain import fit_paragraphs, paragraphs
 from publisher.render.text import hashtags, measure
@@ -64,17 +64,10 @@ class FacebookChannel(Channel):
                 f"only the first {MAX_PHOTOS} of {len(photos)} photos are posted"
             )
         made = variants(photos[:MAX_PHOTOS], PHOTO, context, findings)
-        return Post(
-            channel=self.name,
-            item_id=item.id,
-            content_hash=item.content_hash,
-            calls=self._calls(message, seen.url, [str(v.path) for v in made]),
-            media=tuple(str(v.path) for v in made),
-            url=seen.url,
-            counts=(counted("message", message, MESSAGE_LIMIT, "chars"),),
-            warnings=tuple(findings.warnings),
-            errors=tuple(findings.errors),
-        )
+        photo_files = [str(v.path) for v in made]
+        calls = self._calls(message, seen.url, photo_files)
+        counts = [counted("message", message, MESSAGE_LIMIT, "chars")]
+        return make_post(self.name, seen, findings, calls, photo_files, counts)
 
     def _tail(self, url: str, tags: list[str]) -> str:
         lines = [self.settings.read_more.format(url=url)]

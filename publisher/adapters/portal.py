@@ -18,7 +18,7 @@ from pydantic import Field
 from publisher.adapters.base import Call, Channel, ChannelSettings, CredentialNames, Post
 from publisher.content.model import ContentItem
 from publisher.media import Variant, VariantSpec
-from publisher.render.common import Findings, ItemView, card_or_cover, variants, view
+from publisher.render.common import Findings, ItemView, card_or_cover, make_post, variants, view
 from publisher.render.context import RenderContext
 from publisher.render.portal_html import article_html
 
@@ -69,16 +69,7 @@ class PortalChannel(Channel):
         og_image = card_or_cover(seen, OG_IMAGE, context, findings, "link preview image (og:image)")
         media = [str(p) for p in [og_image, *(m.path for m in images.values())] if p]
         calls = self._calls(seen, context, content, og_image, images)
-        return Post(
-            channel=self.name,
-            item_id=item.id,
-            content_hash=item.content_hash,
-            calls=calls,
-            media=tuple(media),
-            url=seen.url,
-            warnings=tuple(findings.warnings),
-            errors=tuple(findings.errors),
-        )
+        return make_post(self.name, seen, findings, calls, media)
 
     @staticmethod
     def _images(

@@ -16,7 +16,7 @@ from pydantic import Field
 from publisher.adapters.base import Call, Channel, CredentialNames, Post, SocialSettings
 from publisher.content.model import ContentItem
 from publisher.media import VariantSpec
-from publisher.render.common import Findings, ItemView, variants, view
+from publisher.render.common import Findings, ItemView, make_post, variants, view
 from publisher.render.context import RenderContext
 from publisher.render.document import Line, Run
 from publisher.render.telegram_html import pack_messages, visible_length
@@ -63,17 +63,7 @@ class TelegramChannel(Channel):
         made = [str(v.path) for v in variants(photos[:ALBUM_MAX], PHOTO, context, findings)]
         calls = self._calls(seen, messages, made)
         counts = [Count(c.step, _visible(c), _limit(c), "utf16") for c in calls if _visible(c)]
-        return Post(
-            channel=self.name,
-            item_id=item.id,
-            content_hash=item.content_hash,
-            calls=calls,
-            media=tuple(made),
-            url=seen.url,
-            counts=tuple(counts),
-            warnings=tuple(findings.warnings),
-            errors=tuple(findings.errors),
-        )
+        return make_post(self.name, seen, findings, calls, made, counts)
 
     def _messages(self, seen: ItemView, findings: Findings) -> list[str]:
         link = Run(self.settings.read_more, href=seen.url)

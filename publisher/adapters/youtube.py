@@ -19,7 +19,15 @@ from publisher.adapters.base import Call, Channel, CredentialNames, Post, Social
 from publisher.content.model import ContentItem
 from publisher.content.schema import Chapter
 from publisher.media import VariantSpec
-from publisher.render.common import Findings, ItemView, card_or_cover, counted, cut_warning, view
+from publisher.render.common import (
+    Findings,
+    ItemView,
+    card_or_cover,
+    counted,
+    cut_warning,
+    make_post,
+    view,
+)
 from publisher.render.context import RenderContext
 from publisher.render.plain import fit_paragraphs, paragraphs
 from publisher.render.text import hashtags, measure, truncate
@@ -72,21 +80,12 @@ class YouTubeChannel(Channel):
         thumbnail = self._thumbnail(seen, context, findings)
         calls = self._calls(item, snippet, str(thumbnail) if thumbnail else None)
         media = [p for p in (str(item.media.path) if item.media else None, thumbnail) if p]
-        return Post(
-            channel=self.name,
-            item_id=item.id,
-            content_hash=item.content_hash,
-            calls=calls,
-            media=tuple(str(p) for p in media),
-            url=seen.url,
-            counts=(
-                counted("title", title, TITLE_LIMIT, "chars"),
-                counted("description", description, DESCRIPTION_LIMIT, "bytes"),
-                counted("tags", ",".join(_quoted(t) for t in tags), TAGS_LIMIT, "chars"),
-            ),
-            warnings=tuple(findings.warnings),
-            errors=tuple(findings.errors),
+        counts = (
+            counted("title", title, TITLE_LIMIT, "chars"),
+            counted("description", description, DESCRIPTION_LIMIT, "bytes"),
+            counted("tags", ",".join(_quoted(t) for t in tags), TAGS_LIMIT, "chars"),
         )
+        return make_post(self.name, seen, findings, calls, media, counts)
 
     @staticmethod
     def _thumbnail(seen: ItemView, context: RenderContext, findings: Findings) -> Path | None:

@@ -25,6 +25,7 @@ from publisher.render.common import (
     card_or_cover,
     counted,
     cut_warning,
+    make_post,
     variants,
     view,
 )
@@ -86,21 +87,13 @@ class ZaloChannel(Channel):
             "status": "show",
             "comment": "show",
         }
-        return Post(
-            channel=self.name,
-            item_id=item.id,
-            content_hash=item.content_hash,
-            calls=self._calls(article, item),
-            media=tuple(str(p) for p in ([cover] if cover else []) + media),
-            url=seen.url,
-            counts=(
-                counted("title", title, TITLE_LIMIT, "chars"),
-                counted("author", author, AUTHOR_LIMIT, "chars"),
-                counted("description", description, DESCRIPTION_LIMIT, "chars"),
-            ),
-            warnings=tuple(findings.warnings),
-            errors=tuple(findings.errors),
+        counts = (
+            counted("title", title, TITLE_LIMIT, "chars"),
+            counted("author", author, AUTHOR_LIMIT, "chars"),
+            counted("description", description, DESCRIPTION_LIMIT, "chars"),
         )
+        files = ([cover] if cover else []) + media
+        return make_post(self.name, seen, findings, self._calls(article, item), files, counts)
 
     @staticmethod
     def _limited(name: str, text: str, limit: int, findings: Findings) -> str:

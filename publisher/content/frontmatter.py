@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from publisher.problems import LocatedError
+
 _OPEN = "---"
 _CLOSE = ("---", "...")
 
 
-class FrontMatterError(Exception):
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+class FrontMatterError(LocatedError):
+    """The front matter block is missing or not closed."""
 
 
 @dataclass(frozen=True)

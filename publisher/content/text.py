@@ -12,14 +12,13 @@ import codecs
 import unicodedata
 from dataclasses import dataclass
 
+from publisher.problems import LocatedError
+
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-class TextDecodeError(Exception):
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+class TextDecodeError(LocatedError):
+    """The bytes are not text we can read."""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from publisher.adapters.base import Call, Post
 from publisher.cards import cover_card
 from publisher.content.assets import Asset
 from publisher.content.model import ContentItem, ItemKind
@@ -121,6 +123,28 @@ def _shaped_for(source: Asset, spec: VariantSpec) -> VariantSpec:
     if 1 / 1.5 <= ratio <= 1.5:
         return spec
     return replace(spec, name=f"{spec.name}-padded", fit="pad")
+
+
+def make_post(
+    channel: str,
+    seen: ItemView,
+    findings: Findings,
+    calls: Iterable[Call],
+    media: Iterable[Path | str] = (),
+    counts: Iterable[Count] = (),
+) -> Post:
+    """The post, with the findings collected while making it."""
+    return Post(
+        channel=channel,
+        item_id=seen.item.id,
+        content_hash=seen.item.content_hash,
+        calls=tuple(calls),
+        media=tuple(str(m) for m in media),
+        url=seen.url,
+        counts=tuple(counts),
+        warnings=tuple(findings.warnings),
+        errors=tuple(findings.errors),
+    )
 
 
 def counted(field_name: str, text: str, limit: int, unit: Unit) -> Count:
