@@ -94,3 +94,18 @@ def site(ctx: click.Context, out: Path | None) -> None:
     from publisher.commands.site import run_site
 
     ctx.exit(run_site(workspace_root(ctx), out))
+
+
+@main.command()
+@root_option
+@click.argument("item")
+@click.option(
+    "--channel", type=click.Choice(CHANNEL_NAMES), required=True, help="Where to publish."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@click.pass_context
+def publish(ctx: click.Context, item: str, channel: str, dry_run: bool) -> None:
+    """Publish ITEM on one channel now (live, or into the outbox without credentials)."""
+    from publisher.commands.publish import run_publish
+
+    ctx.exit(run_publish(workspace_root(ctx), item, channel, dry_run))

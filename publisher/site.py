@@ -7,7 +7,7 @@ absolute portal addresses become relative links so the folder also works opened 
 
 from __future__ import annotations
 
-import shutil
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -25,7 +25,7 @@ class SiteReport:
 
 def write_site(catalog: Catalog, renderer: Renderer, folder: Path) -> SiteReport:
     """Write every ready item's portal page, the index and the media into `folder`."""
-    base = renderer.context.portal.base_url.rstrip("/") + "/"
+    base = renderer.context.portal.base_url
     articles, media = [], set()
     for item in catalog.items:
         if item.status != "ready" or "portal" not in item.channels:
@@ -35,34 +35,41 @@ def write_site(catalog: Catalog, renderer: Renderer, folder: Path) -> SiteReport
         page = next((c for c in posts["portal"].calls if c.step == "page"), None)
         if page is None or posts["portal"].errors:
             continue
-        _write(folder / page.endpoint, _relative(page.payload["html"], base, page.endpoint))
-        date = item.meta.date.strftime("%d/%m/%Y") if item.meta.date else ""
-        articles.append(
-            {
-                "title": item.title,
-                "href": page.endpoint.removesuffix("index.html"),
-                "date": date,
-                "sort": item.meta.date.isoformat() if item.meta.date else "",
-            }
-        )
+        _write(folder / page.endpoint, page_html(page.payload["html"], base, page.endpoint))
+        date = item.meta.date.isoformat() if item.meta.date else ""
+        href = page.endpoint.removesuffix("index.html")
+        articles.append({"title": item.title, "href": href, "date": date})
     for source in sorted(media):
-        _copy(Path(source), folder / "media" / Path(source).name)
-    articles.sort(key=lambda a: a["sort"], reverse=True)
+        copy_once(Path(source), folder / "media" / Path(source).name)
+    write_index(folder, renderer.context.portal.site_name, articles)
+    return SiteReport(folder, len(articles), len(media))
+
+
+def page_html(html: str, base_url: str, page_path: str) -> str:
+    """The page with the portal's absolute addresses made relative to where it lives."""
+    depth = len(PurePosixPath(page_path).parent.parts)
+    return html.replace(base_url.rstrip("/") + "/", "../" * depth if depth else "./")
+
+
+def write_index(folder: Path, site_name: str, articles: list[dict[str, str]]) -> None:
+    """The index page: articles newest first (`title`, `href`, ISO `date`)."""
     from publisher.adapters.portal import index_template
 
-    index = index_template().render(site_name=renderer.context.portal.site_name, articles=articles)
-    _write(folder / "index.html", index)
-    return SiteReport(folder, len(articles), len(media))
+    ordered = sorted(articles, key=lambda a: a.get("date", ""), reverse=True)
+    shown = [{**a, "date": _display_date(a.get("date", ""))} for a in ordered]
+    _write(folder / "index.html", index_template().render(site_name=site_name, articles=shown))
+
+
+def _display_date(iso: str) -> str:
+    try:
+        return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return ""
 
 
 def _on_portal(post: Post) -> bool:
     """Media the portal must serve: everything except YouTube's own uploads."""
     return post.channel != "youtube"
-
-
-def _relative(html: str, base: str, page_path: str) -> str:
-    depth = len(PurePosixPath(page_path).parent.parts)
-    return html.replace(base, "../" * depth if depth else "./")
 
 
 def _write(path: Path, text: str) -> None:
@@ -72,7 +79,10 @@ def _write(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _copy(source: Path, target: Path) -> None:
+def copy_once(source: Path, target: Path) -> None:
+    """Copy unless the same-named file of the same size is there (names carry content hashes)."""
+    import shutil
+
     if target.exists() and target.stat().st_size == source.stat().st_size:
         return
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from publisher.render.text import Count
 
 if TYPE_CHECKING:
     from publisher.content.model import ContentItem
+    from publisher.publishing.model import ClientEnv, PlatformClient
     from publisher.render.context import RenderContext
 
 Mode = Literal["live", "outbox"]
@@ -67,6 +68,10 @@ class Channel(ABC):
     @abstractmethod
     def render(self, item: ContentItem, context: RenderContext) -> Post:
         """The post `item` becomes here, within every limit; problems as warnings/errors."""
+
+    @abstractmethod
+    def live_client(self, env: ClientEnv) -> PlatformClient:
+        """The platform's client; its library is imported here only, never at start-up."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Limits: message 63,206 characters [C]; photos JPEG <= 4 MB [U], shown sharp from
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -19,6 +20,9 @@ from publisher.render.common import Findings, counted, cut_warning, make_post, v
 from publisher.render.context import RenderContext
 from publisher.render.plain import fit_paragraphs, paragraphs
 from publisher.render.text import hashtags, measure
+
+if TYPE_CHECKING:
+    from publisher.publishing.model import ClientEnv, PlatformClient
 
 MESSAGE_LIMIT = 63_206
 MAX_PHOTOS = 10
@@ -47,6 +51,11 @@ class FacebookChannel(Channel):
     label = "Facebook"
     settings_model = FacebookSettings
     settings: FacebookSettings
+
+    def live_client(self, env: ClientEnv) -> PlatformClient:
+        from publisher.clients.facebook import create_client
+
+        return create_client(self.settings, env)
 
     def render(self, item: ContentItem, context: RenderContext) -> Post:
         seen = view(item, self.name, context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from pydantic import Field
@@ -21,6 +21,9 @@ from publisher.media import Variant, VariantSpec
 from publisher.render.common import Findings, ItemView, card_or_cover, make_post, variants, view
 from publisher.render.context import RenderContext
 from publisher.render.portal_html import article_html
+
+if TYPE_CHECKING:
+    from publisher.publishing.model import ClientEnv, PlatformClient
 
 IMAGE = VariantSpec("portal-image", 1600, 1600, "fit", "JPEG", 600_000)
 OG_IMAGE = VariantSpec("portal-og", 1200, 630, "crop", "JPEG", 1_000_000, min_width=600)
@@ -51,6 +54,11 @@ class PortalChannel(Channel):
     label = "Cổng thông tin"
     settings_model = PortalSettings
     settings: PortalSettings
+
+    def live_client(self, env: ClientEnv) -> PlatformClient:
+        from publisher.clients.portal import create_client
+
+        return create_client(self.settings, env)
 
     def render(self, item: ContentItem, context: RenderContext) -> Post:
         seen = view(item, self.name, context)

@@ -10,6 +10,7 @@ Photos: upload <= 10 MB, width + height <= 10000, aspect ratio <= 20.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -21,6 +22,9 @@ from publisher.render.context import RenderContext
 from publisher.render.document import Line, Run
 from publisher.render.telegram_html import pack_messages, visible_length
 from publisher.render.text import Count, hashtags, truncate
+
+if TYPE_CHECKING:
+    from publisher.publishing.model import ClientEnv, PlatformClient
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -50,6 +54,11 @@ class TelegramChannel(Channel):
     label = "Telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
+
+    def live_client(self, env: ClientEnv) -> PlatformClient:
+        from publisher.clients.telegram import create_client
+
+        return create_client(self.settings, env)
 
     def render(self, item: ContentItem, context: RenderContext) -> Post:
         seen = view(item, self.name, context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -31,6 +31,9 @@ from publisher.render.common import (
 from publisher.render.context import RenderContext
 from publisher.render.plain import fit_paragraphs, paragraphs
 from publisher.render.text import hashtags, measure, truncate
+
+if TYPE_CHECKING:
+    from publisher.publishing.model import ClientEnv, PlatformClient
 
 TITLE_LIMIT = 100
 DESCRIPTION_LIMIT = 5000
@@ -61,6 +64,11 @@ class YouTubeChannel(Channel):
     settings_model = YouTubeSettings
     settings: YouTubeSettings
     needs_video = True
+
+    def live_client(self, env: ClientEnv) -> PlatformClient:
+        from publisher.clients.youtube import create_client
+
+        return create_client(self.settings, env)
 
     def render(self, item: ContentItem, context: RenderContext) -> Post:
         seen = view(item, self.name, context)

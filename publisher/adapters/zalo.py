@@ -11,7 +11,7 @@ they are served by the portal.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -32,6 +32,9 @@ from publisher.render.common import (
 from publisher.render.context import RenderContext
 from publisher.render.plain import line_text
 from publisher.render.text import truncate
+
+if TYPE_CHECKING:
+    from publisher.publishing.model import ClientEnv, PlatformClient
 
 TITLE_LIMIT = 150
 AUTHOR_LIMIT = 50
@@ -60,6 +63,11 @@ class ZaloChannel(Channel):
     label = "Zalo OA"
     settings_model = ZaloSettings
     settings: ZaloSettings
+
+    def live_client(self, env: ClientEnv) -> PlatformClient:
+        from publisher.clients.zalo import create_client
+
+        return create_client(self.settings, env)
 
     def render(self, item: ContentItem, context: RenderContext) -> Post:
         seen = view(item, self.name, context)

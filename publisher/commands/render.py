@@ -8,6 +8,7 @@ from pathlib import Path
 from publisher.adapters.base import Post
 from publisher.catalog import Catalog, load_catalog
 from publisher.commands.output import console, print_json
+from publisher.content.model import ContentItem
 from publisher.errors import WorkspaceError
 from publisher.render.service import Renderer
 from publisher.workspace import open_workspace
@@ -19,9 +20,7 @@ class UsageError(WorkspaceError):
 
 def run_render(root: Path, item_id: str, channel: str | None, as_json: bool) -> int:
     catalog = load_catalog(open_workspace(root))
-    item = catalog.item(item_id)
-    if item is None:
-        raise UsageError(_unknown_item(catalog, item_id))
+    item = find_item(catalog, item_id)
     if channel is not None and channel not in item.channels:
         raise UsageError(
             f"item '{item_id}' is not published on '{channel}'; "
@@ -34,8 +33,16 @@ def run_render(root: Path, item_id: str, channel: str | None, as_json: bool) -> 
         )
     else:
         for post in posts.values():
-            _print_post(post)
+            print_post(post)
     return 1 if any(post.errors for post in posts.values()) else 0
+
+
+def find_item(catalog: Catalog, item_id: str) -> ContentItem:
+    """The item with this id, or a usage error suggesting close ids."""
+    item = catalog.item(item_id)
+    if item is None:
+        raise UsageError(_unknown_item(catalog, item_id))
+    return item
 
 
 def _unknown_item(catalog: Catalog, item_id: str) -> str:
@@ -47,7 +54,7 @@ def _unknown_item(catalog: Catalog, item_id: str) -> str:
     return f"no item '{item_id}' in this workspace ({hint})"
 
 
-def _print_post(post: Post) -> None:
+def print_post(post: Post) -> None:
     from rich.markup import escape
     from rich.rule import Rule
 

@@ -1,0 +1,104 @@
+"""What publishing produces and what it keeps between attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from publisher.adapters.base import Call, Post
+from publisher.store.tokens import TokenStore
+
+
+class StepLog(Protocol):
+    """Results of finished steps of one delivery, persisted as soon as each exists.
+
+    A retry resumes after the last recorded step instead of repeating it (a Zalo article
+    token, Facebook photo ids, a YouTube upload session). Clients may record their own
+    sub-steps (for example "insert.session") through the same log.
+    """
+
+    def get(self, step: str) -> dict[str, Any] | None: ...
+
+    def record(self, step: str, result: dict[str, Any]) -> None: ...
+
+
+class PlatformClient(Protocol):
+    """The platform half of a channel: performs calls, never formats anything."""
+
+    platform: str
+
+    def run(self, call: Call, payload: dict[str, Any], steps: StepLog) -> dict[str, Any]:
+        """Perform one call; return the platform's answer. Raise PublishError on failure."""
+        ...
+
+    def receipt(self, post: Post, results: Mapping[str, dict[str, Any]]) -> tuple[str, str | None]:
+        """(remote id, public URL) of the published post, from its steps' results."""
+        ...
+
+    def find_existing(
+        self, post: Post, results: Mapping[str, dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The answer of the post's last step if the platform already holds the post.
+
+        Used to settle an unknown outcome. Raises LookupNotSupported where the platform
+        offers no lookup (Telegram).
+        """
+        ...
+
+
+class LookupNotSupported(Exception):
+    """The platform cannot tell whether a post exists: an unknown outcome stays unknown."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What was published: the remote id and address, and every step's answer."""
+
+    channel: str
+    item_id: str
+    mode: Literal["live", "outbox"]
+    remote_id: str
+    url: str | None
+    published_at: dt.datetime
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "item": self.item_id,
+            "mode": self.mode,
+            "remote_id": self.remote_id,
+            "url": self.url,
+            "published_at": self.published_at.isoformat(),
+            "steps": self.steps,
+        }
+
+
+class MemoryStepLog:
+    """A StepLog kept in memory (tests, dry runs)."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def get(self, step: str) -> dict[str, Any] | None:
+        return self.results.get(step)
+
+    def record(self, step: str, result: dict[str, Any]) -> None:
+        self.results[step] = result
+
+
+@dataclass(frozen=True)
+class ClientEnv:
+    """What a live client is given: secrets by credential name, its token store, and the
+    means to wait and time out (injected so tests neither sleep nor hang)."""
+
+    secrets: Mapping[str, str]
+    tokens: TokenStore
+    state_dir: Path
+    timeout: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)

@@ -1,0 +1,69 @@
+"""Outbox mode: what a live call would send, written to `.publisher/outbox/<channel>/`.
+
+Each delivery gets a folder holding the post exactly as `render --json` shows it
+(`post.json`), one document per request with its placeholders filled in
+(`<step>.request.json`), a copy of every file the requests upload, and `receipt.json`
+(written by the caller). Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from publisher.adapters.base import Call, Post
+from publisher.publishing.model import StepLog
+from publisher.site import copy_once
+
+
+def outbox_folder(outbox_dir: Path, post: Post) -> Path:
+    return outbox_dir / post.channel / post.item_id.replace("/", "__")
+
+
+class OutboxClient:
+    """A PlatformClient for one post that writes documents instead of calling the platform."""
+
+    def __init__(self, folder: Path, portal_media_dir: Path | None = None) -> None:
+        self.platform = folder.parent.name
+        self.folder = folder
+        self.portal_media_dir = portal_media_dir  # Zalo and the portal link to media there
+
+    def run(self, call: Call, payload: dict[str, Any], steps: StepLog) -> dict[str, Any]:
+        del steps  # writing a document is idempotent: nothing to resume
+        self.folder.mkdir(parents=True, exist_ok=True)
+        document = {
+            "step": call.step,
+            "method": call.method,
+            "endpoint": call.endpoint,
+            "payload": payload,
+            "files": call.files,
+        }
+        write_json(self.folder / f"{call.step}.request.json", document)
+        for path in call.files.values():
+            shutil.copyfile(path, self.folder / Path(path).name)
+        return {"id": f"outbox-{call.step}", "token": f"outbox-{call.step}"}
+
+    def receipt(self, post: Post, results: Mapping[str, dict[str, Any]]) -> tuple[str, str | None]:
+        del results
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_json(self.folder / "post.json", post.to_json())
+        if self.portal_media_dir is not None:
+            for path in post.media:
+                copy_once(Path(path), self.portal_media_dir / Path(path).name)
+        return f"outbox-{post.calls[-1].step}", post.url
+
+    def find_existing(
+        self, post: Post, results: Mapping[str, dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        del results
+        exists = (self.folder / "post.json").exists()
+        return {"id": f"outbox-{post.calls[-1].step}"} if exists else None
+
+
+def write_json(path: Path, document: Any) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    temporary.replace(path)

@@ -1,0 +1,91 @@
+"""Publishing one item on one channel: render, choose the client for the channel's mode,
+run the calls with their steps persisted in the state store, keep the receipt."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from publisher.adapters.base import ChannelSettings, Post
+from publisher.catalog import Catalog
+from publisher.content.model import ContentItem
+from publisher.publishing.executor import publish_post
+from publisher.publishing.model import ClientEnv, PlatformClient, Receipt
+from publisher.publishing.outbox import OutboxClient, outbox_folder, write_json
+from publisher.publishing.static_site import StaticSiteClient
+from publisher.render.service import Renderer
+from publisher.store.database import Store
+
+
+def delivery_key(item: ContentItem, channel: str) -> str:
+    """One delivery per (item, channel): its steps are resumed, never repeated."""
+    return f"{channel}:{item.id}"
+
+
+def secrets_for(settings: ChannelSettings, env: Mapping[str, str]) -> dict[str, str]:
+    """Credential values by credential name, from the environment or `.env`."""
+    names = settings.credentials.model_dump()
+    return {field: env[variable] for field, variable in names.items() if env.get(variable)}
+
+
+class PublishService:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: Store,
+        renderer: Renderer | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.renderer = renderer or Renderer(catalog)
+        self.sleep = sleep
+        self.timeout = timeout
+
+    @property
+    def state_dir(self):
+        return self.catalog.workspace.state_dir
+
+    def publish(self, item: ContentItem, channel: str) -> Receipt:
+        post = self.renderer.render(item, channel)
+        config = self.catalog.channels[channel]
+        client = self.client(channel, post)
+        receipt = publish_post(
+            post,
+            client,
+            self.store.steps(delivery_key(item, channel)),
+            mode=config.mode,
+            secrets=self.secret_values(),
+        )
+        if isinstance(client, OutboxClient):
+            write_json(client.folder / "receipt.json", receipt.to_json())
+        return receipt
+
+    def client(self, channel: str, post: Post) -> PlatformClient:
+        config = self.catalog.channels[channel]
+        if config.mode == "outbox":
+            folder = outbox_folder(self.state_dir / "outbox", post)
+            site = self.state_dir / "site"
+            if channel == "portal":
+                portal = self.renderer.context.portal
+                return StaticSiteClient(folder, site, portal.base_url, portal.site_name)
+            return OutboxClient(folder, site / "media" if channel == "zalo" else None)
+        env = ClientEnv(
+            secrets=secrets_for(config.settings, self.catalog.workspace.env),
+            tokens=self.store.tokens(channel),
+            state_dir=self.state_dir,
+            timeout=self.timeout,
+            sleep=self.sleep,
+        )
+        return self.renderer.channels[channel].live_client(env)
+
+    def secret_values(self) -> list[str]:
+        """Every credential value of every channel, to scrub from messages."""
+        env = self.catalog.workspace.env
+        return [
+            value
+            for config in self.catalog.channels.values()
+            for value in secrets_for(config.settings, env).values()
+        ]
