@@ -1,0 +1,1 @@
+"""Fake platforms: local HTTP servers that enforce each platform's documented contract."""
