@@ -105,7 +105,7 @@ class PortalChannel(Channel):
             if made:
                 content = _figure(context.media_url(made.path), seen.title) + content
         if self.settings.wordpress_url:
-            return self._wordpress_calls(seen, content, og_image)
+            return self._wordpress_calls(seen, context, content, og_image, images)
         page = _template().render(
             title=seen.title,
             summary=seen.item.meta.summary or "",
@@ -125,8 +125,24 @@ class PortalChannel(Channel):
         path = self.settings.article_path.format(slug=context.slug(seen.item)).strip("/")
         return (Call("page", "WRITE", f"{path}/index.html", {"html": page}),)
 
-    def _wordpress_calls(self, seen: ItemView, content: str, og_image: Any) -> tuple[Call, ...]:
+    def _wordpress_calls(
+        self,
+        seen: ItemView,
+        context: RenderContext,
+        content: str,
+        og_image: Any,
+        images: dict[Any, Variant],
+    ) -> tuple[Call, ...]:
+        """Images uploaded to the WordPress media library first; the post refers to them."""
         calls: list[Call] = []
+        for index, made in enumerate(images.values()):
+            meta = {"title": seen.title}
+            calls.append(
+                Call(
+                    f"image_{index}", "POST", "/wp-json/wp/v2/media", meta, {"file": str(made.path)}
+                )
+            )
+            content = content.replace(context.media_url(made.path), f"$image_{index}.source_url")
         if og_image:
             meta = {"title": seen.title, "alt_text": seen.title}
             calls.append(

@@ -55,6 +55,10 @@ class YouTubeSettings(SocialSettings):
     privacy: Literal["public", "unlisted", "private"] = "public"
     language: str = "vi"
     api_base: str = "https://youtube.googleapis.com"
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    tls_ca_file: str | None = Field(
+        default=None, description="a CA bundle to trust (a corporate proxy or a test server)"
+    )
     read_more: str = "Xem chi tiết: {url}"
 
 
