@@ -1,0 +1,210 @@
+"""The publishing framework: steps resumed, placeholders, redaction, outbox, the store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from publisher.adapters.base import Call, Post
+from publisher.cli import main
+from publisher.publishing.errors import PublishError, redact
+from publisher.publishing.executor import publish_post
+from publisher.publishing.model import MemoryStepLog, StepLog
+from publisher.publishing.placeholders import MissingStepResult, resolve
+from publisher.store import schema
+from publisher.store.database import open_store
+
+SECRET = "EAAB-very-secret-page-token-123456"
+
+
+class ScriptedClient:
+    """Answers each step from a script; a step scripted with an exception raises it."""
+
+    platform = "facebook"
+
+    def __init__(self, script: dict[str, Any]) -> None:
+        self.script = script
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def run(self, call: Call, payload: dict[str, Any], steps: StepLog) -> dict[str, Any]:
+        self.calls.append((call.step, payload))
+        answer = self.script[call.step]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def receipt(self, post: Post, results: Mapping[str, dict[str, Any]]) -> tuple[str, str | None]:
+        return results["feed"]["id"], f"https://facebook.example/{results['feed']['id']}"
+
+    def find_existing(self, post: Post, results: Mapping[str, dict[str, Any]]) -> None:
+        return None
+
+
+def photo_post(tmp_path: Path) -> Post:
+    image = tmp_path / "a.jpg"
+    image.write_bytes(b"\xff\xd8")
+    uploads = tuple(
+        Call(f"photo_{i}", "POST", "/photos", {"published": "false"}, {"source": str(image)})
+        for i in range(2)
+    )
+    feed = Call(
+        "feed",
+        "POST",
+        "/feed",
+        {
+            "message": "Xin chào",
+            "attached_media[0]": '{"media_fbid": "$photo_0.id"}',
+            "attached_media[1]": '{"media_fbid": "$photo_1.id"}',
+        },
+    )
+    return Post("facebook", "a", "hash", (*uploads, feed))
+
+
+def test_steps_are_resumed_not_repeated(tmp_path: Path) -> None:
+    post = photo_post(tmp_path)
+    steps = MemoryStepLog()
+    failing = ScriptedClient(
+        {"photo_0": {"id": "p0"}, "photo_1": PublishError("retryable", "busy", platform="facebook")}
+    )
+    with pytest.raises(PublishError):
+        publish_post(post, failing, steps, mode="live")
+    assert steps.results == {"photo_0": {"id": "p0"}}
+    client = ScriptedClient({"photo_1": {"id": "p1"}, "feed": {"id": "page_post"}})
+    receipt = publish_post(post, client, steps, mode="live")
+    assert [step for step, _ in client.calls] == ["photo_1", "feed"]
+    assert client.calls[1][1]["attached_media[1]"] == '{"media_fbid": "p1"}'
+    assert receipt.remote_id == "page_post" and receipt.steps["photo_0"] == {"id": "p0"}
+
+
+def test_secrets_are_scrubbed_and_unexpected_errors_are_unknown(tmp_path: Path) -> None:
+    post = photo_post(tmp_path)
+    leaky = ScriptedClient(
+        {"photo_0": PublishError("auth", f"token {SECRET} expired", platform="facebook")}
+    )
+    with pytest.raises(PublishError) as caught:
+        publish_post(post, leaky, MemoryStepLog(), mode="live", secrets=[SECRET])
+    assert SECRET not in str(caught.value) and "***" in str(caught.value)
+    crashing = ScriptedClient({"photo_0": ValueError(f"boom {SECRET}")})
+    with pytest.raises(PublishError) as caught:
+        publish_post(post, crashing, MemoryStepLog(), mode="live", secrets=[SECRET])
+    assert caught.value.kind == "unknown" and SECRET not in caught.value.message
+
+
+def test_posts_with_errors_or_missing_media_are_refused(tmp_path: Path) -> None:
+    post = photo_post(tmp_path)
+    broken = Post("facebook", "a", "h", post.calls, errors=("image corrupt",))
+    with pytest.raises(PublishError, match="image corrupt") as caught:
+        publish_post(broken, ScriptedClient({}), MemoryStepLog(), mode="live")
+    assert caught.value.kind == "permanent"
+    (tmp_path / "a.jpg").unlink()
+    with pytest.raises(PublishError, match="media file missing"):
+        publish_post(post, ScriptedClient({}), MemoryStepLog(), mode="live")
+
+
+def test_placeholders_inside_strings_lists_and_dicts() -> None:
+    results = {"create": {"token": "t1"}, "verify": {"id": 42}}
+    assert resolve({"a": ["$verify.id", "x $create.token y"], "b": 3}, results) == {
+        "a": [42, "x t1 y"],
+        "b": 3,
+    }
+    with pytest.raises(MissingStepResult):
+        resolve("$nothing.id", results)
+
+
+def test_redact_covers_url_encoded_secrets() -> None:
+    assert redact("a=abc%2Fdef&b=abc/def", ["abc/def"]) == "a=***&b=***"
+
+
+def test_store_keeps_steps_and_tokens_across_reopen(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.steps("facebook:a").record("photo_0", {"id": "p0"})
+    store.tokens("zalo").put_many({"access_token": ("A", None), "refresh_token": ("R", None)})
+    store.close()
+    again = open_store(tmp_path)
+    assert again.steps("facebook:a").get("photo_0") == {"id": "p0"}
+    assert again.steps("facebook:b").get("photo_0") is None
+    token = again.tokens("zalo").get("refresh_token")
+    assert token is not None and token.value == "R"
+    with again.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (mode, synchronous) == ("wal", 2)  # 2 = FULL
+
+
+def test_a_newer_store_is_refused(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    with store.engine.begin() as connection:
+        connection.execute(schema.meta.update().values(value=str(schema.SCHEMA_VERSION + 1)))
+    store.close()
+    with pytest.raises(RuntimeError, match="newer than this publisher"):
+        open_store(tmp_path)
+
+
+def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
+    sample_copy: Path,
+) -> None:
+    runner = CliRunner()
+    items = json.loads(runner.invoke(main, ["--root", str(sample_copy), "check", "--json"]).output)
+    secrets = {"FACEBOOK_PAGE_TOKEN": SECRET}  # set, but the channel is in outbox mode
+    for item in items["items"]:
+        if item["status"] == "draft":
+            continue
+        rendered = json.loads(
+            runner.invoke(main, ["--root", str(sample_copy), "render", item["id"], "--json"]).output
+        )
+        for channel in item["channels"]:
+            result = runner.invoke(
+                main,
+                ["--root", str(sample_copy), "publish", item["id"], "--channel", channel],
+                env=secrets,
+            )
+            assert result.exit_code == 0, result.output
+            folder = sample_copy / ".publisher/outbox" / channel / item["id"].replace("/", "__")
+            post = json.loads((folder / "post.json").read_text(encoding="utf-8"))
+            assert post == rendered["posts"][channel]
+            receipt = json.loads((folder / "receipt.json").read_text(encoding="utf-8"))
+            assert receipt["mode"] == "outbox" and receipt["item"] == item["id"]
+            for call in post["requests"]:
+                document = json.loads((folder / f"{call['step']}.request.json").read_text("utf-8"))
+                assert document["endpoint"] == call["endpoint"]
+                for path in call["files"].values():
+                    assert (folder / Path(path).name).is_file()
+    site = sample_copy / ".publisher/site"
+    assert (site / "index.html").is_file() and any(site.glob("tin-tuc/*/index.html"))
+    for path in (sample_copy / ".publisher").rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".html", ".db", ".log"):
+            assert SECRET not in path.read_text(encoding="utf-8", errors="ignore"), path
+
+
+def test_publishing_twice_does_not_send_again(sample_copy: Path) -> None:
+    runner = CliRunner()
+    args = ["--root", str(sample_copy), "publish", "nuoc-rut-2026/infographic/ket-qua-10-thang"]
+    first = runner.invoke(main, [*args, "--channel", "telegram"])
+    request = next((sample_copy / ".publisher/outbox/telegram").rglob("photo.request.json"))
+    request.unlink()
+    second = runner.invoke(main, [*args, "--channel", "telegram"])
+    assert first.exit_code == second.exit_code == 0
+    assert not request.exists()  # the recorded step was not run again
+
+
+def test_dry_run_sends_nothing(sample_copy: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "--root",
+            str(sample_copy),
+            "publish",
+            "nuoc-rut-2026/ket-qua-10-thang-2026",
+            "--channel",
+            "facebook",
+            "--dry-run",
+        ],
+    )
+    assert result.exit_code == 0
+    assert "dry run: nothing sent" in result.output
+    assert not (sample_copy / ".publisher/outbox").exists()
