@@ -109,3 +109,24 @@ def publish(ctx: click.Context, item: str, channel: str, dry_run: bool) -> None:
     from publisher.commands.publish import run_publish
 
     ctx.exit(run_publish(workspace_root(ctx), item, channel, dry_run))
+
+
+@main.command()
+@root_option
+@click.argument("channel", type=click.Choice(CHANNEL_NAMES))
+@click.option("--code", help="Zalo: the code from the consent page's callback address.")
+@click.option(
+    "--redirect-uri",
+    default="https://localhost/zalo-callback",
+    show_default=True,
+    help="Zalo: the callback address registered for the app.",
+)
+@click.option("--no-browser", is_flag=True, help="YouTube: print the consent address instead.")
+@click.pass_context
+def auth(
+    ctx: click.Context, channel: str, code: str | None, redirect_uri: str, no_browser: bool
+) -> None:
+    """Get, refresh or check CHANNEL's credentials."""
+    from publisher.commands.auth import run_auth
+
+    ctx.exit(run_auth(workspace_root(ctx), channel, code, redirect_uri, not no_browser))

@@ -1,0 +1,113 @@
+"""`publisher auth CHANNEL`: get, refresh or check a channel's credentials.
+
+YouTube runs Google's installed-app consent flow and keeps the token file (mode 0600) in
+`.publisher/`; Zalo walks through the OA consent page with PKCE and stores the rotating
+tokens in the state store; Facebook, Telegram and WordPress are checked with one cheap
+authenticated call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from pathlib import Path
+from types import ModuleType
+
+import click
+
+from publisher.adapters.base import ChannelSettings
+from publisher.catalog import load_catalog
+from publisher.commands.output import console
+from publisher.errors import WorkspaceError
+from publisher.publishing.errors import PublishError
+from publisher.publishing.model import ClientEnv
+from publisher.publishing.service import secrets_for
+from publisher.store.database import open_store
+from publisher.workspace import open_workspace
+
+ZALO_PKCE_FILE = "zalo-pkce.json"
+YOUTUBE_TOKEN_FILE = "youtube-token.json"
+
+
+def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, browser: bool) -> int:
+    catalog = load_catalog(open_workspace(root))
+    config = catalog.channels[channel]
+    if channel == "portal" and not getattr(config.settings, "wordpress_url", None):
+        console().print("portal: static site mode needs no credentials")
+        return 0
+    secrets = secrets_for(config.settings, catalog.workspace.env)
+    state_dir = catalog.workspace.state_dir
+    store = open_store(state_dir)
+    env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)
+    module = importlib.import_module(f"publisher.clients.{channel}")
+    try:
+        if channel == "youtube" and not secrets.get("refresh_token"):
+            _youtube_consent(module, config.settings, secrets, state_dir, browser)
+        if channel == "zalo" and (code or not _has_zalo_tokens(env, secrets)):
+            _zalo_consent(module, config.settings, env, state_dir, code, redirect_uri)
+        description = module.check_credentials(config.settings, env)
+    except PublishError as error:
+        console().print(f"[red]{channel}: credentials not working: {error}[/]")
+        return 1
+    finally:
+        store.close()
+    console().print(f"[green]{channel}: credentials work[/] ({description})")
+    return 0
+
+
+def _has_zalo_tokens(env: ClientEnv, secrets: dict[str, str]) -> bool:
+    return bool(env.tokens.get("refresh_token") or secrets.get("refresh_token"))
+
+
+def _zalo_consent(
+    module: ModuleType,
+    settings: ChannelSettings,
+    env: ClientEnv,
+    state_dir: Path,
+    code: str | None,
+    redirect_uri: str,
+) -> None:
+    missing = [name for name in ("app_id", "app_secret") if not env.secrets.get(name)]
+    if missing:
+        raise WorkspaceError(f"zalo: set {', '.join(missing)} first (see channels/zalo.yaml)")
+    pkce = state_dir / ZALO_PKCE_FILE
+    if code is None:
+        verifier = module.new_code_verifier()
+        _write_private(pkce, json.dumps({"code_verifier": verifier}))
+        url = module.consent_url(
+            settings, env.secrets["app_id"], redirect_uri, verifier, "publisher"
+        )
+        console().print("Open this address, allow the app, then paste the 'code' from the address")
+        console().print(f"the browser is sent to:\n{url}")
+        code = click.prompt("code")
+    verifier = json.loads(pkce.read_text(encoding="utf-8"))["code_verifier"]
+    module.exchange_code(settings, env, code, verifier)
+    pkce.unlink(missing_ok=True)
+
+
+def _youtube_consent(
+    module: ModuleType,
+    settings: ChannelSettings,
+    secrets: dict[str, str],
+    state_dir: Path,
+    browser: bool,
+) -> None:
+    missing = [name for name in ("client_id", "client_secret") if not secrets.get(name)]
+    if missing:
+        raise WorkspaceError(f"youtube: set {', '.join(missing)} first (see channels/youtube.yaml)")
+    hint = module.authorize(
+        settings,
+        secrets["client_id"],
+        secrets["client_secret"],
+        state_dir / YOUTUBE_TOKEN_FILE,
+        browser,
+    )
+    console().print(hint)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
