@@ -127,6 +127,7 @@ def test_store_keeps_steps_and_tokens_across_reopen(tmp_path: Path) -> None:
     store.close()
     again = open_store(tmp_path)
     assert again.steps("facebook:a").get("photo_0") == {"id": "p0"}
+    assert again.steps("facebook:a").all() == {"photo_0": {"id": "p0"}}
     assert again.steps("facebook:b").get("photo_0") is None
     token = again.tokens("zalo").get("refresh_token")
     assert token is not None and token.value == "R"

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from publisher.store import schema
+from publisher.store.deliveries import DeliveryStore
 from publisher.store.tokens import TokenStore
 
 DATABASE_URL_VARIABLE = "PUBLISHER_DATABASE_URL"
@@ -28,6 +29,10 @@ def utcnow() -> dt.datetime:
 class Store:
     engine: Engine
     lock_dir: Path
+
+    @property
+    def deliveries(self) -> DeliveryStore:
+        return DeliveryStore(self.engine)
 
     def tokens(self, channel: str) -> TokenStore:
         return TokenStore(self.engine, channel, self.lock_dir)
@@ -102,7 +107,7 @@ class StoredStepLog:
         table = schema.steps
         query = select(table.c.step, table.c.result).where(table.c.delivery == self.delivery)
         with self.engine.connect() as connection:
-            return dict(connection.execute(query))
+            return {row.step: row.result for row in connection.execute(query)}
 
     def clear(self) -> None:
         with self.engine.begin() as connection:
