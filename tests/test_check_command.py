@@ -18,8 +18,8 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def check_json(root: Path) -> tuple[int, dict]:
-    code, output = run("--root", str(root), "check", "--json")
-    return code, json.loads(output)
+    result = CliRunner().invoke(main, ["--root", str(root), "check", "--json"])
+    return result.exit_code, json.loads(result.stdout)
 
 
 def test_sample_workspace_is_clean(sample_copy: Path) -> None:

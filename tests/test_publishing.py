@@ -150,13 +150,13 @@ def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
     sample_copy: Path,
 ) -> None:
     runner = CliRunner()
-    items = json.loads(runner.invoke(main, ["--root", str(sample_copy), "check", "--json"]).output)
+    items = json.loads(runner.invoke(main, ["--root", str(sample_copy), "check", "--json"]).stdout)
     secrets = {"FACEBOOK_PAGE_TOKEN": SECRET}  # set, but the channel is in outbox mode
     for item in items["items"]:
         if item["status"] == "draft":
             continue
         rendered = json.loads(
-            runner.invoke(main, ["--root", str(sample_copy), "render", item["id"], "--json"]).output
+            runner.invoke(main, ["--root", str(sample_copy), "render", item["id"], "--json"]).stdout
         )
         for channel in item["channels"]:
             result = runner.invoke(

@@ -16,6 +16,11 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def run_json(*args: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, json.loads(result.stdout)
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from .conftest import copy_sample
@@ -24,16 +29,15 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def item_ids(root: Path) -> list[tuple[str, list[str]]]:
-    code, output = run("--root", str(root), "check", "--json")
+    code, document = run_json("--root", str(root), "check", "--json")
     assert code == 0
-    return [(item["id"], item["channels"]) for item in json.loads(output)["items"]]
+    return [(item["id"], item["channels"]) for item in document["items"]]
 
 
 def test_every_sample_item_renders_for_every_channel(sample: Path) -> None:
     for item_id, channels in item_ids(sample):
-        code, output = run("--root", str(sample), "render", item_id, "--json")
-        assert code == 0, output
-        document = json.loads(output)
+        code, document = run_json("--root", str(sample), "render", item_id, "--json")
+        assert code == 0, document
         assert document["item"] == item_id
         assert sorted(document["posts"]) == sorted(channels)
         for channel, post in document["posts"].items():

@@ -10,6 +10,7 @@ the platform acted on it).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -82,6 +83,15 @@ def parse_multipart(
     return fields, files
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # concurrent clients (token-rotation tests) must not be dropped
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up on a delayed answer breaks the pipe: expected, not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FakePlatform:
     """Base of every fake: start it, point the client at `base_url`, read `requests`."""
 
@@ -110,7 +120,7 @@ class FakePlatform:
         return f"http://{host}:{port}"
 
     def start(self) -> FakePlatform:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
