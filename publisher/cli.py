@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 the command ran and found problems, 2 usage or configur
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -130,3 +131,84 @@ def auth(
     from publisher.commands.auth import run_auth
 
     ctx.exit(run_auth(workspace_root(ctx), channel, code, redirect_uri, not no_browser))
+
+
+@main.command()
+@root_option
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--ics", type=click.Path(dir_okay=False, path_type=Path), help="Also write an iCalendar file."
+)
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    as_json: bool,
+    ics: Path | None,
+) -> None:
+    """The campaign timeline: which item goes where and when."""
+    from publisher.commands.plan import run_plan
+
+    ctx.exit(run_plan(workspace_root(ctx), _day(start), _day(end), as_json, ics))
+
+
+@main.command()
+@root_option
+@click.option(
+    "--rehearse",
+    is_flag=True,
+    help="Run the whole calendar now, on a simulated clock, into the outbox.",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Rehearsal: first day.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Rehearsal: last day.")
+@click.pass_context
+def run(
+    ctx: click.Context, rehearse: bool, start: dt.datetime | None, end: dt.datetime | None
+) -> None:
+    """Publish the calendar's posts as they come due (stop with Ctrl-C or SIGTERM)."""
+    from publisher.commands.run import run_rehearsal, run_service
+
+    root = workspace_root(ctx)
+    ctx.exit(run_rehearsal(root, _day(start), _day(end)) if rehearse else run_service(root))
+
+
+@main.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What was published, what failed and why, what is unknown, what is next."""
+    from publisher.commands.status import run_status
+
+    ctx.exit(run_status(workspace_root(ctx), as_json))
+
+
+@main.command()
+@root_option
+@click.argument("delivery")
+@click.pass_context
+def retry(ctx: click.Context, delivery: str) -> None:
+    """Send a failed or skipped DELIVERY again (a number from `status`, or ITEM:CHANNEL)."""
+    from publisher.commands.status import run_retry
+
+    ctx.exit(run_retry(workspace_root(ctx), delivery))
+
+
+@main.command()
+@root_option
+@click.argument("delivery")
+@click.option("--published/--not-published", required=True, help="What you found on the channel.")
+@click.option("--url", help="The post's address, when it was published.")
+@click.pass_context
+def resolve(ctx: click.Context, delivery: str, published: bool, url: str | None) -> None:
+    """Settle a DELIVERY whose outcome is unknown, after checking the channel."""
+    from publisher.commands.status import run_resolve
+
+    ctx.exit(run_resolve(workspace_root(ctx), delivery, published, url))
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from publisher.adapters.base import ChannelSettings, Post
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
-from publisher.publishing.executor import publish_post
+from publisher.publishing.executor import publish_post, utcnow
 from publisher.publishing.model import ClientEnv, PlatformClient, Receipt
 from publisher.publishing.outbox import OutboxClient, outbox_folder, write_json
 from publisher.publishing.static_site import StaticSiteClient
@@ -37,16 +38,14 @@ class PublishService:
         *,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
+        state_dir: Path | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.renderer = renderer or Renderer(catalog)
         self.sleep = sleep
         self.timeout = timeout
-
-    @property
-    def state_dir(self):
-        return self.catalog.workspace.state_dir
+        self.state_dir = state_dir or catalog.workspace.state_dir
 
     def publish(self, item: ContentItem, channel: str) -> Receipt:
         post = self.renderer.render(item, channel)
@@ -62,6 +61,25 @@ class PublishService:
         if isinstance(client, OutboxClient):
             write_json(client.folder / "receipt.json", receipt.to_json())
         return receipt
+
+    def find_existing(self, item: ContentItem, channel: str) -> Receipt | None:
+        """Look the post up on the platform; when it is there, record it as published.
+
+        Raises LookupNotSupported where the platform cannot tell (Telegram).
+        """
+        post = self.renderer.render(item, channel)
+        client = self.client(channel, post)
+        steps = self.store.steps(delivery_key(item, channel))
+        results = steps.all()
+        found = client.find_existing(post, results)
+        if found is None:
+            return None
+        last = post.calls[-1].step
+        steps.record(last, found)
+        results[last] = found
+        remote_id, url = client.receipt(post, results)
+        mode = self.catalog.channels[channel].mode
+        return Receipt(channel, item.id, mode, remote_id, url, utcnow(), results)
 
     def client(self, channel: str, post: Post) -> PlatformClient:
         config = self.catalog.channels[channel]

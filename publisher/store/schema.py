@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import (
@@ -9,15 +10,47 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
+    TypeDecorator,
+    UniqueConstraint,
     select,
 )
 
 SCHEMA_VERSION = 1
 metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as UTC and read back aware.
+
+    SQLite keeps no time zone: a 08:00+07:00 written as is would read back as 08:00 UTC.
+    Naive values are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; give it a time zone")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
+
 
 meta = Table(
     "meta",
@@ -32,8 +65,8 @@ tokens = Table(
     Column("channel", String(32), primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
-    Column("expires_at", DateTime(timezone=True)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 steps = Table(
@@ -42,7 +75,51 @@ steps = Table(
     Column("delivery", String(512), primary_key=True),
     Column("step", String(64), primary_key=True),
     Column("result", JSON, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(400), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("campaign", String(64), nullable=False),
+    Column("planned_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempt_id", String(36)),
+    Column("content_hash", String(64)),
+    Column("remote_id", String(200)),
+    Column("url", Text),
+    Column("error_kind", String(16)),
+    Column("error", Text),
+    Column("published_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("item_id", "channel"),
+    Index("ix_deliveries_state_due", "state", "due_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_events_delivery", "delivery_id"),
+)
+
+channel_pauses = Table(
+    "channel_pauses",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", UTCDateTime(), nullable=False),
 )
 
 # MIGRATIONS[n] brings a store at version n to version n + 1.

@@ -45,7 +45,7 @@ class TokenStore:
             row = connection.execute(query).first()
         if row is None:
             return None
-        return Token(row.value, _aware(row.expires_at), _aware(row.updated_at))
+        return Token(row.value, row.expires_at, row.updated_at)
 
     def put(self, name: str, value: str, expires_at: dt.datetime | None = None) -> None:
         """Store a token, committed before this returns."""
@@ -75,10 +75,3 @@ class TokenStore:
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(self.lock_dir / f"{self.channel}-tokens.lock", timeout=timeout):
             yield
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive datetimes; the store writes UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)

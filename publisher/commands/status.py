@@ -1,0 +1,161 @@
+"""`publisher status`, `retry` and `resolve`: what went out, what failed, what is next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from publisher.commands.output import console, print_json
+from publisher.errors import WorkspaceError
+from publisher.store.database import Store, open_store
+from publisher.store.deliveries import Delivery, utcnow
+from publisher.workspace import open_workspace
+
+UNKNOWN_ADVICE = (
+    "check the channel: if the post is there run 'publisher resolve {id} --published', "
+    "otherwise 'publisher resolve {id} --not-published' to send it again"
+)
+
+
+def _store(root: Path) -> Store:
+    return open_store(open_workspace(root).state_dir)
+
+
+def run_status(root: Path, as_json: bool, upcoming: int = 10) -> int:
+    store = _store(root)
+    try:
+        deliveries = store.deliveries.all()
+        pauses = store.deliveries.pauses()
+    finally:
+        store.close()
+    groups = {
+        state: [d for d in deliveries if d.state == state]
+        for state in ("published", "failed", "unknown", "skipped-late", "sending", "scheduled")
+    }
+    if as_json:
+        print_json(
+            {
+                "counts": {state: len(items) for state, items in groups.items()},
+                "paused_channels": {
+                    c: {"reason": r, "since": at.isoformat()} for c, (r, at) in pauses.items()
+                },
+                **{
+                    state.replace("-", "_"): [d.to_json() for d in items]
+                    for state, items in groups.items()
+                    if state != "scheduled"
+                },
+                "upcoming": [d.to_json() for d in groups["scheduled"][:upcoming]],
+            }
+        )
+    else:
+        _print_status(groups, pauses, upcoming)
+    return 1 if groups["failed"] or groups["unknown"] or pauses else 0
+
+
+def _print_status(groups: dict[str, list[Delivery]], pauses: dict, upcoming: int) -> None:
+    from rich.markup import escape
+
+    out = console()
+    counts = ", ".join(f"{len(v)} {k}" for k, v in groups.items())
+    out.print(f"[bold]Deliveries:[/] {counts}")
+    for channel, (reason, since) in pauses.items():
+        out.print(f"[red]{channel} is paused since {since:%d/%m/%Y %H:%M}: {escape(reason)}[/]")
+    for delivery in groups["failed"] + groups["skipped-late"]:
+        out.print(
+            f"[red]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
+            f"{delivery.state}: {escape(delivery.error or '')}[/]"
+        )
+    for delivery in groups["unknown"]:
+        out.print(
+            f"[yellow]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
+            f"outcome unknown ({escape(delivery.error or '')}); "
+            f"{UNKNOWN_ADVICE.format(id=delivery.id)}[/]"
+        )
+    for delivery in groups["published"][-upcoming:]:
+        out.print(
+            f"[green]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
+            f"published {delivery.published_at:%d/%m %H:%M} {delivery.url or ''}[/]"
+        )
+    for delivery in groups["scheduled"][:upcoming]:
+        out.print(
+            f"#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
+            f"due {delivery.due_at:%d/%m/%Y %H:%M} UTC"
+        )
+
+
+def _find(store: Store, reference: str) -> Delivery:
+    """A delivery by number (#12 or 12) or as ITEM:CHANNEL."""
+    deliveries = store.deliveries
+    found = None
+    if reference.lstrip("#").isdigit():
+        found = deliveries.get(int(reference.lstrip("#")))
+    elif ":" in reference:
+        item_id, channel = reference.rsplit(":", 1)
+        found = deliveries.find(item_id, channel)
+    if found is None:
+        raise WorkspaceError(f"no delivery '{reference}' (see 'publisher status')")
+    return found
+
+
+def run_retry(root: Path, reference: str) -> int:
+    store = _store(root)
+    try:
+        delivery = _find(store, reference)
+        if delivery.state not in ("failed", "skipped-late", "cancelled"):
+            hint = (
+                " (use 'publisher resolve' for an unknown outcome)"
+                if delivery.state == "unknown"
+                else ""
+            )
+            raise WorkspaceError(
+                f"delivery #{delivery.id} is {delivery.state}: only failed, "
+                f"skipped-late or cancelled ones can be retried{hint}"
+            )
+        store.deliveries.change(
+            delivery,
+            "retry-requested",
+            utcnow(),
+            "by an operator",
+            state="scheduled",
+            due_at=utcnow(),
+            error=None,
+            error_kind=None,
+        )
+        if delivery.error_kind == "auth":
+            store.deliveries.unpause(delivery.channel)
+    finally:
+        store.close()
+    console().print(f"#{delivery.id} will be sent at the next tick of 'publisher run'")
+    return 0
+
+
+def run_resolve(root: Path, reference: str, published: bool, url: str | None) -> int:
+    store = _store(root)
+    try:
+        delivery = _find(store, reference)
+        if delivery.state not in ("unknown", "sending", "failed"):
+            raise WorkspaceError(f"delivery #{delivery.id} is {delivery.state}; nothing to resolve")
+        now = utcnow()
+        if published:
+            store.deliveries.change(
+                delivery,
+                "resolved",
+                now,
+                "published, says an operator",
+                state="published",
+                published_at=now,
+                url=url or delivery.url,
+                error=None,
+            )
+        else:
+            store.deliveries.change(
+                delivery,
+                "resolved",
+                now,
+                "not published, says an operator",
+                state="scheduled",
+                due_at=now,
+            )
+    finally:
+        store.close()
+    console().print(f"#{delivery.id} marked {'published' if published else 'to send again'}")
+    return 0

@@ -1,0 +1,1 @@
+"""Planning: the campaign calendar's slots, and which item goes where and when."""

@@ -1,0 +1,1 @@
+"""Running the calendar: due deliveries dispatched, retried, recovered after downtime."""

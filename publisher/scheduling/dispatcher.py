@@ -1,0 +1,246 @@
+"""Dispatching due deliveries: the one code path of `run` and `run --rehearse`.
+
+The state store is the truth; whatever wakes us up (APScheduler, the rehearsal's
+simulated clock) just calls `tick(now)`. Each due delivery is claimed atomically, its
+intent committed before the platform call and its outcome after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass, field
+
+from publisher.catalog import Catalog
+from publisher.content.model import ContentItem
+from publisher.planning.planner import make_plan
+from publisher.publishing.errors import PublishError
+from publisher.publishing.model import LookupNotSupported
+from publisher.publishing.service import PublishService
+from publisher.scheduling.backoff import MAX_ATTEMPTS, next_attempt
+from publisher.store.deliveries import Delivery, DeliveryStore, detail_json
+
+log = logging.getLogger(__name__)
+PORTAL_WAIT = dt.timedelta(minutes=5)
+
+
+@dataclass
+class TickReport:
+    published: list[Delivery] = field(default_factory=list)
+    problems: list[Delivery] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        catalog: Catalog,
+        deliveries: DeliveryStore,
+        service: PublishService,
+        seed: int | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.deliveries = deliveries
+        self.service = service
+        self.rng = random.Random(seed)
+
+    def tick(self, now: dt.datetime) -> TickReport:
+        """Publish everything due at `now`, in time order, portal posts first."""
+        report = TickReport()
+        paused = self.deliveries.pauses()
+        for delivery in sorted(self.deliveries.due(now), key=_order):
+            if delivery.channel in paused:
+                continue
+            outcome = self.dispatch(delivery, now)
+            if outcome is None:
+                continue
+            if outcome.state == "published":
+                report.published.append(outcome)
+            elif outcome.state in ("failed", "unknown", "skipped-late"):
+                report.problems.append(outcome)
+            if outcome.error_kind == "auth":
+                paused = self.deliveries.pauses()
+        return report
+
+    def dispatch(self, delivery: Delivery, now: dt.datetime) -> Delivery | None:
+        item = self.catalog.item(delivery.item_id)
+        reason = _cancel_reason(item, delivery)
+        if reason:
+            return self.deliveries.change(delivery, "cancelled", now, reason, state="cancelled")
+        assert item is not None
+        waiting = self._wait_for_portal(item, delivery, now)
+        if waiting is not None:
+            return waiting
+        late = self._handle_lateness(item, delivery, now)
+        if late is not None:
+            return late
+        claimed = self.deliveries.claim(delivery, item.content_hash, now)
+        if claimed is None:
+            return None  # another worker has it
+        try:
+            receipt = self.service.publish(item, delivery.channel)
+        except PublishError as error:
+            return self._failed(item, claimed, error, now)
+        return self.deliveries.change(
+            claimed,
+            "published",
+            now,
+            receipt.url or receipt.remote_id,
+            state="published",
+            remote_id=receipt.remote_id,
+            url=receipt.url,
+            published_at=now,
+            error=None,
+            error_kind=None,
+        )
+
+    def settle(self, item: ContentItem, delivery: Delivery, now: dt.datetime) -> Delivery:
+        """Settle an unknown outcome by looking the post up on the platform."""
+        try:
+            found = self.service.find_existing(item, delivery.channel)
+        except LookupNotSupported:
+            return delivery  # stays unknown: an operator decides (`publisher resolve`)
+        except PublishError as error:
+            return self.deliveries.change(delivery, "lookup-failed", now, str(error))
+        if found is None:
+            return self.deliveries.change(
+                delivery,
+                "not-found",
+                now,
+                "the platform does not have it: sending again",
+                state="scheduled",
+                due_at=now,
+            )
+        return self.deliveries.change(
+            delivery,
+            "settled",
+            now,
+            "found on the platform",
+            state="published",
+            remote_id=found.remote_id,
+            url=found.url,
+            published_at=now,
+            error=None,
+        )
+
+    def _failed(
+        self, item: ContentItem, delivery: Delivery, error: PublishError, now: dt.datetime
+    ) -> Delivery:
+        text = str(error)
+        if error.kind == "retryable" and delivery.attempts < MAX_ATTEMPTS:
+            retry = next_attempt(now, delivery.attempts, error.retry_after, self.rng)
+            return self.deliveries.change(
+                delivery,
+                "retry",
+                now,
+                detail_json(error=text, at=retry.isoformat()),
+                state="scheduled",
+                due_at=retry,
+                error=text,
+                error_kind=error.kind,
+            )
+        if error.kind == "retryable":
+            text = f"gave up after {delivery.attempts} attempts: {text}"
+        if error.kind == "auth":
+            self.deliveries.pause(delivery.channel, text, now)
+            return self.deliveries.change(
+                delivery,
+                "paused",
+                now,
+                text,
+                state="scheduled",
+                error=text,
+                error_kind="auth",
+            )
+        if error.kind == "unknown":
+            unknown = self.deliveries.change(
+                delivery, "unknown", now, text, state="unknown", error=text, error_kind="unknown"
+            )
+            return self.settle(item, unknown, now)
+        return self.deliveries.change(
+            delivery, "failed", now, text, state="failed", error=text, error_kind=error.kind
+        )
+
+    def _wait_for_portal(
+        self, item: ContentItem, delivery: Delivery, now: dt.datetime
+    ) -> Delivery | None:
+        """Social posts link to the portal article: they wait until it is published."""
+        if delivery.channel == "portal" or "portal" not in item.channels:
+            return None
+        portal = self.deliveries.find(item.id, "portal")
+        if portal is None or portal.state == "published":
+            return None
+        if portal.state in ("failed", "skipped-late", "cancelled"):
+            text = (
+                f"the portal article was not published ({portal.state}); its link would be broken"
+            )
+            return self.deliveries.change(
+                delivery, "failed", now, text, state="failed", error=text, error_kind="permanent"
+            )
+        wait_until = max(portal.due_at, now) + PORTAL_WAIT
+        return self.deliveries.change(
+            delivery, "waiting-for-portal", now, wait_until.isoformat(), due_at=wait_until
+        )
+
+    def _handle_lateness(
+        self, item: ContentItem, delivery: Delivery, now: dt.datetime
+    ) -> Delivery | None:
+        """Late within the grace window: publish now. Later: move to the next free slot."""
+        campaign = next(
+            (c for c in self.catalog.schedules.campaigns if c.id == delivery.campaign), None
+        )
+        grace = campaign.grace if campaign else dt.timedelta(hours=2)
+        lateness = now - delivery.due_at
+        if lateness <= grace:
+            if lateness > dt.timedelta(minutes=1):
+                self.deliveries.change(
+                    delivery, "late", now, f"{int(lateness.total_seconds() // 60)} min late"
+                )
+            return None
+        new_time = self._next_free_slot(item, delivery, now)
+        if new_time is None:
+            text = f"missed by {lateness} and no free slot is left"
+            return self.deliveries.change(
+                delivery, "skipped-late", now, text, state="skipped-late", error=text
+            )
+        return self.deliveries.change(
+            delivery,
+            "moved",
+            now,
+            detail_json(missed=delivery.due_at.isoformat(), to=new_time.isoformat()),
+            due_at=new_time,
+        )
+
+    def _next_free_slot(
+        self, item: ContentItem, delivery: Delivery, now: dt.datetime
+    ) -> dt.datetime | None:
+        if (
+            item.meta.at is not None
+            or (item.meta.override(delivery.channel) or item.meta).at is not None
+        ):
+            return None  # pinned to an exact time: a later slot is not what was asked
+        fixed = {
+            (d.item_id, d.channel): d.due_at
+            for d in self.deliveries.all()
+            if d.id != delivery.id and d.state != "cancelled"
+        }
+        enabled = tuple(n for n, c in self.catalog.channels.items() if c.enabled)
+        plan = make_plan(self.catalog.schedules, [item], enabled, now=now, fixed=fixed)
+        post = plan.post((item.id, delivery.channel))
+        return post.at if post else None
+
+
+def _cancel_reason(item: ContentItem | None, delivery: Delivery) -> str:
+    if item is None:
+        return "the item is no longer in content/"
+    if item.status != "ready":
+        return "the item is now a draft"
+    if delivery.channel not in item.channels:
+        return f"the item is no longer published on {delivery.channel}"
+    return ""
+
+
+def _order(delivery: Delivery) -> tuple[dt.datetime, int, int]:
+    from publisher.adapters.names import CHANNEL_NAMES
+
+    return (delivery.due_at, CHANNEL_NAMES.index(delivery.channel), delivery.id)

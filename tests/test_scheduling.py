@@ -1,0 +1,235 @@
+"""The runner: ticks, downtime, crashes, one instance per store, rehearsal, operators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from filelock import FileLock
+
+from publisher.cli import main
+from publisher.errors import WorkspaceError
+from publisher.scheduling.daemon import Service
+from publisher.scheduling.runner import CampaignRunner, rehearse
+from publisher.workspace import open_workspace
+
+from .conftest import WorkspaceBuilder
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+CALENDAR = """\
+timezone: Asia/Ho_Chi_Minh
+campaigns:
+  - id: test
+    name: Test
+    start: 2026-12-01
+    end: 2026-12-05
+    grace: 2h
+    channels:
+      portal:
+        slots:
+          - days: daily
+            times: ["08:00"]
+      telegram:
+        slots:
+          - days: daily
+            times: ["08:30", "20:00"]
+"""
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 12, day, hour, minute, tzinfo=HANOI)
+
+
+@pytest.fixture
+def small(workspace: WorkspaceBuilder) -> WorkspaceBuilder:
+    for name in ("facebook", "zalo", "youtube"):
+        workspace.write(f"channels/{name}.yaml", "enabled: false\n")
+    workspace.write(
+        "channels/telegram.yaml", "enabled: true\nmode: outbox\nchat_id: '@bhxh_tinh'\n"
+    )
+    workspace.write("schedules.yaml", CALENDAR)
+    workspace.article("a.md", "title: Bài A\ndate: 2026-11-01\n")
+    workspace.article("b.md", "title: Bài B\ndate: 2026-11-02\n")
+    return workspace
+
+
+def runner_for(builder: WorkspaceBuilder) -> CampaignRunner:
+    return CampaignRunner(open_workspace(builder.root, {}), seed=1)
+
+
+def states(runner: CampaignRunner) -> dict[tuple[str, str], str]:
+    return {(d.item_id, d.channel): d.state for d in runner.store.deliveries.all()}
+
+
+def kinds(runner: CampaignRunner, item: str, channel: str) -> list[str]:
+    delivery = runner.store.deliveries.find(item, channel)
+    assert delivery is not None
+    return [e.kind for e in runner.store.deliveries.events(delivery.id)]
+
+
+def test_deliveries_go_out_at_their_slot_portal_first(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    assert runner.tick(at(1, 7, 59)).published == []
+    first = runner.tick(at(1, 8, 0))
+    assert [(d.item_id, d.channel) for d in first.published] == [("a", "portal")]
+    second = runner.tick(at(1, 8, 30))
+    assert [(d.item_id, d.channel) for d in second.published] == [("a", "telegram")]
+    runner.close()
+
+
+def test_ten_minutes_down_publishes_late_within_grace(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    report = runner.tick(at(1, 8, 40))  # down from 07:55 to 08:40: two slots passed
+    assert [(d.item_id, d.channel) for d in report.published] == [
+        ("a", "portal"),
+        ("a", "telegram"),
+    ]
+    assert "late" in kinds(runner, "a", "portal")
+    runner.close()
+
+
+def test_eight_hours_down_moves_posts_to_the_next_free_slot(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    report = runner.tick(at(1, 16, 0))  # down from 07:55 to 16:00: beyond the 2 h grace
+    assert report.published == []
+    portal = runner.store.deliveries.find("a", "portal")
+    assert portal is not None and portal.state == "scheduled"
+    assert portal.due_at == at(2, 8, 0) or portal.due_at > at(1, 16, 0)
+    assert "moved" in kinds(runner, "a", "portal")
+    moment = runner.store.deliveries.next_due()
+    while moment is not None and moment < at(6, 0):
+        runner.tick(moment)
+        moment = runner.store.deliveries.next_due()
+    assert set(states(runner).values()) == {"published"}  # nothing lost
+    runner.close()
+
+
+def test_a_delivery_left_sending_by_a_crash_is_recovered_once(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    due = runner.store.deliveries.due(at(1, 8, 0))[0]
+    runner.store.deliveries.claim(due, "hash", at(1, 8, 0))  # then the process dies
+    runner.close()
+    restarted = runner_for(small)
+    settled = restarted.recover(at(1, 8, 5))
+    assert [d.state for d in settled] == ["scheduled"]  # the outbox has no trace: send it
+    restarted.tick(at(1, 8, 5))
+    assert states(restarted)[("a", "portal")] == "published"
+    assert kinds(restarted, "a", "portal")[:4] == ["planned", "sending", "interrupted", "not-found"]
+    outbox = list((small.root / ".publisher/outbox/portal").glob("*/post.json"))
+    assert len(outbox) == 1
+    restarted.close()
+
+
+def test_social_posts_wait_for_the_portal_article(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    portal = runner.store.deliveries.find("a", "portal")
+    assert portal is not None
+    runner.store.deliveries.pause("portal", "testing", at(1, 0))
+    runner.tick(at(1, 8, 30))
+    telegram = runner.store.deliveries.find("a", "telegram")
+    assert telegram is not None and telegram.state == "scheduled" and telegram.due_at > at(1, 8, 30)
+    assert "waiting-for-portal" in kinds(runner, "a", "telegram")
+    runner.close()
+
+
+def test_a_second_instance_refuses_to_start(small: WorkspaceBuilder) -> None:
+    workspace = open_workspace(small.root, {})
+    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(workspace.state_dir / "run.lock"), pytest.raises(WorkspaceError, match="already"):
+        Service(workspace).run()
+
+
+def test_rehearsal_writes_one_document_per_planned_delivery_then_none(sample_copy: Path) -> None:
+    first = rehearse(sample_copy)
+    documents = list((sample_copy / ".publisher/rehearsal/outbox").glob("*/*/post.json"))
+    assert first.problems == [] and first.unplaced == []
+    assert len(documents) == len(first.published) > 40
+    stamps = {path: path.stat().st_mtime_ns for path in documents}
+    second = rehearse(sample_copy)
+    assert second.published == []
+    assert {p: p.stat().st_mtime_ns for p in documents} == stamps
+    assert not (sample_copy / ".publisher/outbox").exists()  # the real outbox is untouched
+
+
+def test_rehearsal_command_prints_the_summary(sample_copy: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "--root",
+            str(sample_copy),
+            "run",
+            "--rehearse",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-07",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "posts published into .publisher/rehearsal/outbox/" in result.output
+
+
+def test_status_retry_and_resolve(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    portal = runner.store.deliveries.find("a", "portal")
+    telegram = runner.store.deliveries.find("a", "telegram")
+    assert portal and telegram
+    runner.store.deliveries.change(portal, "failed", at(1, 8), "boom", state="failed", error="boom")
+    runner.store.deliveries.change(
+        telegram, "unknown", at(1, 8), "?", state="unknown", error="lost"
+    )
+    runner.close()
+    cli = CliRunner()
+    root = ["--root", str(small.root)]
+    status = cli.invoke(main, [*root, "status", "--json"])
+    document = json.loads(status.stdout)
+    assert status.exit_code == 1
+    assert document["counts"]["failed"] == 1 and document["counts"]["unknown"] == 1
+    assert document["failed"][0]["error"] == "boom"
+    human = cli.invoke(main, [*root, "status"]).output
+    assert f"publisher resolve {telegram.id} --published" in human
+    assert (
+        cli.invoke(main, [*root, "retry", str(telegram.id)]).exit_code == 2
+    )  # unknown: resolve it
+    assert cli.invoke(main, [*root, "retry", "a:portal"]).exit_code == 0
+    assert cli.invoke(main, [*root, "resolve", f"#{telegram.id}", "--published"]).exit_code == 0
+    after = json.loads(cli.invoke(main, [*root, "status", "--json"]).stdout)["counts"]
+    assert after["failed"] == 0 and after["unknown"] == 0 and after["published"] == 1
+
+
+def test_run_starts_and_stops_cleanly_on_sigterm(small: WorkspaceBuilder) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+    command = [sys.executable, "-m", "publisher", "--root", str(small.root), "run"]
+    first = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not (small.root / ".publisher/state.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+        assert second.returncode == 2
+        assert "another 'publisher run' is already working on this workspace" in second.stderr
+        first.send_signal(signal.SIGTERM)
+        output, _ = first.communicate(timeout=20)
+        assert first.returncode == 0, output
+        assert "running" in output and "Traceback" not in output
+    finally:
+        if first.poll() is None:
+            first.kill()
