@@ -256,8 +256,15 @@ def test_unknown_create_is_settled_by_find_existing(
         time.sleep(0.05)
 
     found = client.find_existing(posts[KICKOFF], {})
-    assert found == {"id": fake.articles[0].id, "link_view": fake.articles[0].link_view}
+    article = fake.articles[0]
+    assert found == {"id": article.id, "link_view": article.link_view, "_step": "verify"}
     assert client.find_existing(posts[FOLDER_ITEM], {}) is None
+    # As PublishService.record_existing does: the article's steps are done, the broadcast is not.
+    store.steps("k").record("create", {"settled": True})
+    store.steps("k").record("verify", {"id": article.id, "link_view": article.link_view})
+    publish(posts[KICKOFF], client, store)
+    assert api_paths(fake).count("/v2.0/article/create") == 1
+    assert api_paths(fake).count("/v2.0/oa/message") == 1
     lookup = fake.requests_to("/article/getslice")[0]
     assert lookup.query == {"offset": ["0"], "limit": ["20"], "type": ["normal"]}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,9 @@ def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
             assert receipt["mode"] == "outbox" and receipt["item"] == item["id"]
             for call in post["requests"]:
                 document = json.loads((folder / f"{call['step']}.request.json").read_text("utf-8"))
-                assert document["endpoint"] == call["endpoint"]
+                assert (document["step"], document["method"]) == (call["step"], call["method"])
+                filled = document["endpoint"] + json.dumps(document["payload"], ensure_ascii=False)
+                assert not re.search(r"\$[a-z][a-z0-9_]*\.[a-z_]+", filled)  # all filled in
                 for path in call["files"].values():
                     assert (folder / Path(path).name).is_file()
     site = sample_copy / ".publisher/site"

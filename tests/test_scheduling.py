@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -233,3 +234,26 @@ def test_run_starts_and_stops_cleanly_on_sigterm(small: WorkspaceBuilder) -> Non
     finally:
         if first.poll() is None:
             first.kill()
+
+
+def test_run_replans_when_a_new_item_is_dropped_in(small: WorkspaceBuilder) -> None:
+    service = Service(open_workspace(small.root, {}), clock=lambda: at(1, 0))
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while service.runner is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        small.article("moi.md", "title: Bài mới\ndate: 2026-11-05\n")
+        found = None
+        while found is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            found = service.runner.store.deliveries.find("moi", "portal")  # type: ignore[union-attr]
+        assert found is not None and found.state == "scheduled"
+        before = {("a", "portal"), ("b", "portal")}
+        kept = {(d.item_id, d.channel) for d in service.runner.store.deliveries.all()}  # type: ignore[union-attr]
+        assert before <= kept
+    finally:
+        service.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive()

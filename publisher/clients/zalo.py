@@ -34,7 +34,7 @@ from urllib3.exceptions import NewConnectionError
 from publisher.adapters.base import Call, Post
 from publisher.adapters.zalo import ZaloSettings
 from publisher.publishing.errors import FailureKind, PublishError
-from publisher.publishing.model import ClientEnv, StepLog
+from publisher.publishing.model import FOUND_STEP, ClientEnv, StepLog
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ class ZaloClient:
         match = next((m for m in medias if m.get("title") == title), None)
         if match is None:
             return None
-        found = {"id": str(match["id"])}
+        found = {"id": str(match["id"]), FOUND_STEP: "verify"}  # the broadcast still runs
         return found | ({"link_view": match["link_view"]} if match.get("link_view") else {})
 
     # -- credentials ----------------------------------------------------------------------

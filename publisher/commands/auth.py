@@ -27,7 +27,6 @@ from publisher.store.database import open_store
 from publisher.workspace import open_workspace
 
 ZALO_PKCE_FILE = "zalo-pkce.json"
-YOUTUBE_TOKEN_FILE = "youtube-token.json"
 
 
 def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, browser: bool) -> int:
@@ -42,7 +41,9 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
     env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)
     module = importlib.import_module(f"publisher.clients.{channel}")
     try:
-        if channel == "youtube" and not secrets.get("refresh_token"):
+        if channel == "youtube" and not (
+            secrets.get("refresh_token") or (state_dir / module.TOKEN_FILE).is_file()
+        ):
             _youtube_consent(module, config.settings, secrets, state_dir, browser)
         if channel == "zalo" and (code or not _has_zalo_tokens(env, secrets)):
             _zalo_consent(module, config.settings, env, state_dir, code, redirect_uri)
@@ -100,7 +101,7 @@ def _youtube_consent(
         settings,
         secrets["client_id"],
         secrets["client_secret"],
-        state_dir / YOUTUBE_TOKEN_FILE,
+        state_dir / module.TOKEN_FILE,
         browser,
     )
     console().print(hint)

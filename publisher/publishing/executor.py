@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -46,6 +47,7 @@ def publish_post(
         done = steps.get(call.step)
         if done is None:
             _check_files(post, call.files)
+            call = dataclasses.replace(call, endpoint=resolve(call.endpoint, results))
             done = _run(client, call, resolve(call.payload, results), steps, secrets)
             steps.record(call.step, done)
             log.info("%s %s: step %s done", post.channel, post.item_id, call.step)

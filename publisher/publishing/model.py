@@ -42,12 +42,17 @@ class PlatformClient(Protocol):
     def find_existing(
         self, post: Post, results: Mapping[str, dict[str, Any]]
     ) -> dict[str, Any] | None:
-        """The answer of the post's last step if the platform already holds the post.
+        """The platform's answer for the post if it already holds it, else None.
 
-        Used to settle an unknown outcome. Raises LookupNotSupported where the platform
-        offers no lookup (Telegram).
+        Used to settle an unknown outcome. The answer stands for the step named by its
+        FOUND_STEP key (default: the post's last step); the steps after it still run
+        (a Zalo broadcast after the article, a YouTube thumbnail after the video).
+        Raises LookupNotSupported where the platform offers no lookup (Telegram).
         """
         ...
+
+
+FOUND_STEP = "_step"
 
 
 class LookupNotSupported(Exception):

@@ -10,8 +10,8 @@ from pathlib import Path
 from publisher.adapters.base import ChannelSettings, Post
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
-from publisher.publishing.executor import publish_post, utcnow
-from publisher.publishing.model import ClientEnv, PlatformClient, Receipt
+from publisher.publishing.executor import publish_post
+from publisher.publishing.model import FOUND_STEP, ClientEnv, PlatformClient, Receipt
 from publisher.publishing.outbox import OutboxClient, outbox_folder, write_json
 from publisher.publishing.static_site import StaticSiteClient
 from publisher.render.service import Renderer
@@ -62,24 +62,29 @@ class PublishService:
             write_json(client.folder / "receipt.json", receipt.to_json())
         return receipt
 
-    def find_existing(self, item: ContentItem, channel: str) -> Receipt | None:
-        """Look the post up on the platform; when it is there, record it as published.
+    def record_existing(self, item: ContentItem, channel: str) -> bool:
+        """Look the post up on the platform; when it is there, record it as done.
 
-        Raises LookupNotSupported where the platform cannot tell (Telegram).
+        The step the platform's answer stands for, and every earlier step still without
+        an answer, are recorded, so the next `publish` runs only the steps after it (a
+        Zalo broadcast, a YouTube thumbnail) and sends nothing twice. False when the
+        platform does not have the post. Raises LookupNotSupported where the platform
+        cannot tell (Telegram), PublishError when the lookup itself fails.
         """
         post = self.renderer.render(item, channel)
         client = self.client(channel, post)
         steps = self.store.steps(delivery_key(item, channel))
-        results = steps.all()
-        found = client.find_existing(post, results)
+        found = client.find_existing(post, steps.all())
         if found is None:
-            return None
-        last = post.calls[-1].step
-        steps.record(last, found)
-        results[last] = found
-        remote_id, url = client.receipt(post, results)
-        mode = self.catalog.channels[channel].mode
-        return Receipt(channel, item.id, mode, remote_id, url, utcnow(), results)
+            return False
+        found = dict(found)
+        settled_step = found.pop(FOUND_STEP, post.calls[-1].step)
+        for call in post.calls:
+            if steps.get(call.step) is None:
+                steps.record(call.step, found if call.step == settled_step else {"settled": True})
+            if call.step == settled_step:
+                break
+        return True
 
     def client(self, channel: str, post: Post) -> PlatformClient:
         config = self.catalog.channels[channel]

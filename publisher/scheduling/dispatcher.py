@@ -95,33 +95,21 @@ class Dispatcher:
         )
 
     def settle(self, item: ContentItem, delivery: Delivery, now: dt.datetime) -> Delivery:
-        """Settle an unknown outcome by looking the post up on the platform."""
+        """Settle an unknown outcome by looking the post up on the platform.
+
+        Found: its steps are recorded and it is scheduled again, so the next tick only
+        finishes what is left. Not found: scheduled again, to be sent. No lookup (or a
+        failed one): it stays unknown, in `status`, until an operator or the next start.
+        """
         try:
-            found = self.service.find_existing(item, delivery.channel)
+            found = self.service.record_existing(item, delivery.channel)
         except LookupNotSupported:
-            return delivery  # stays unknown: an operator decides (`publisher resolve`)
+            return delivery
         except PublishError as error:
             return self.deliveries.change(delivery, "lookup-failed", now, str(error))
-        if found is None:
-            return self.deliveries.change(
-                delivery,
-                "not-found",
-                now,
-                "the platform does not have it: sending again",
-                state="scheduled",
-                due_at=now,
-            )
-        return self.deliveries.change(
-            delivery,
-            "settled",
-            now,
-            "found on the platform",
-            state="published",
-            remote_id=found.remote_id,
-            url=found.url,
-            published_at=now,
-            error=None,
-        )
+        text = "found on the platform" if found else "the platform does not have it: sending again"
+        kind = "found" if found else "not-found"
+        return self.deliveries.change(delivery, kind, now, text, state="scheduled", due_at=now)
 
     def _failed(
         self, item: ContentItem, delivery: Delivery, error: PublishError, now: dt.datetime

@@ -8,7 +8,8 @@
   it answers `{"token"}`. `article/verify` answers -214 `processing_checks` times per
   article, then `{"id"}`. `article/getslice` and `getdetail` list what was created (an
   article exists once created, whether or not anyone verified it). A broadcast needs an
-  `attachment_id` of a verified article. `rate_limit(n)` answers -32 beyond n calls a minute.
+  `attachment_id` of an article whose processing is over. `rate_limit(n)` answers -32
+  beyond n calls a minute.
 - OAuth (`/v4/oa/access_token`, form-encoded, header `secret_key`): refresh tokens are single
   use and rotate; a spent or unknown one gets the OAuth error shape `{"error": -14xxx,
   "error_name", "error_reason", "error_description"}`; `expires_in` is a string. The
@@ -47,7 +48,6 @@ class Article:
     id: str
     fields: dict[str, Any]
     checks_left: int
-    verified: bool = False
 
     @property
     def link_view(self) -> str:
@@ -124,8 +124,9 @@ class ZaloFake(FakePlatform):
     def api_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path.startswith("/v2.0/")]
 
-    def verified(self) -> list[Article]:
-        return [a for a in self.articles if a.verified]
+    def processed(self) -> list[Article]:
+        """Articles Zalo has finished processing (verify would answer their id)."""
+        return [a for a in self.articles if a.checks_left == 0]
 
     # -- routing --------------------------------------------------------------------------
     def route(self, request: Request) -> Response:
@@ -181,7 +182,6 @@ class ZaloFake(FakePlatform):
         if article.checks_left > 0:
             article.checks_left -= 1
             return fail(-214, "Article is being processed")
-        article.verified = True
         return ok({"id": article.id})
 
     def _getslice(self, request: Request) -> Response:
@@ -207,7 +207,7 @@ class ZaloFake(FakePlatform):
         message = _json_object(request)
         if message is None:
             return fail(-201, "Request body must be a JSON object")
-        problem = _broadcast_problem(message, {a.id for a in self.verified()})
+        problem = _broadcast_problem(message, {a.id for a in self.processed()})
         if problem:
             return fail(-201, problem)
         self.broadcasts.append(message)
@@ -361,7 +361,7 @@ def _body_problem(body: Any) -> str | None:
     return None
 
 
-def _broadcast_problem(message: dict[str, Any], verified_ids: set[str]) -> str | None:
+def _broadcast_problem(message: dict[str, Any], article_ids: set[str]) -> str | None:
     target = (message.get("recipient") or {}).get("target")
     if not isinstance(target, dict):
         return "Parameter 'recipient.target' is required"
@@ -375,7 +375,7 @@ def _broadcast_problem(message: dict[str, Any], verified_ids: set[str]) -> str |
     for element in elements:
         if element.get("media_type") != "article":
             return "Parameter 'elements.media_type' must be article"
-        if str(element.get("attachment_id")) not in verified_ids:
+        if str(element.get("attachment_id")) not in article_ids:
             return "Parameter 'attachment_id' is invalid: no such article"
     return None
 
