@@ -1,0 +1,73 @@
+"""`publisher auth CHANNEL` against the fake platforms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from click.testing import CliRunner
+
+from publisher.cli import main
+
+from .conftest import copy_sample
+from .fakes.telegram import FakeTelegram
+from .fakes.zalo import APP_ID, APP_SECRET, ZaloFake
+
+BOT_TOKEN = "7000000001:AAFakeTokenForTests_0123456789abcdef"
+
+
+def workspace_with(tmp_path: Path, channel: str, settings: str) -> Path:
+    root = copy_sample(tmp_path / "ws")
+    path = root / "channels" / f"{channel}.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("mode: outbox", "mode: live") + settings
+    )
+    return root
+
+
+def test_telegram_credentials_are_checked(tmp_path: Path) -> None:
+    with FakeTelegram(BOT_TOKEN) as fake:
+        root = workspace_with(tmp_path, "telegram", f"api_base: {fake.base_url}\n")
+        good = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "telegram"], env={"TELEGRAM_BOT_TOKEN": BOT_TOKEN}
+        )
+        assert good.exit_code == 0, good.output
+        assert "telegram: credentials work" in good.output and "can post" in good.output
+        wrong = "7000000001:AAWrongToken_abcdefghijklmnopqrstuvwx"
+        bad = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "telegram"], env={"TELEGRAM_BOT_TOKEN": wrong}
+        )
+        assert bad.exit_code == 1
+        assert "credentials not working" in bad.output and wrong not in bad.output
+
+
+def test_zalo_consent_then_code_exchange_stores_the_tokens(tmp_path: Path) -> None:
+    with ZaloFake() as fake:
+        settings = f"api_base: {fake.base_url}\noauth_base: {fake.base_url}\n"
+        root = workspace_with(tmp_path, "zalo", settings)
+        env = {"ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_REFRESH_TOKEN": ""}
+
+        def consent(url: str) -> str:  # the officer allows the app in the browser
+            answer = requests.get(url, allow_redirects=False, timeout=5)
+            return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+        printed = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "zalo"], env=env, input="\n"
+        )
+        url = next(line for line in printed.output.splitlines() if "/v4/oa/permission?" in line)
+        assert f"app_id={APP_ID}" in url and "code_challenge=" in url
+        code = consent(url.strip())
+        result = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "zalo", "--code", code], env=env
+        )
+        assert result.exit_code == 0, result.output
+        assert "zalo: credentials work" in result.output
+        assert not (root / ".publisher" / "zalo-pkce.json").exists()
+        assert APP_SECRET not in result.output
+
+
+def test_static_portal_needs_no_credentials(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path / "ws")
+    result = CliRunner().invoke(main, ["--root", str(root), "auth", "portal"])
+    assert result.exit_code == 0 and "static site mode needs no credentials" in result.output
