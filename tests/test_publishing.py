@@ -212,3 +212,13 @@ def test_dry_run_sends_nothing(sample_copy: Path) -> None:
     assert result.exit_code == 0
     assert "dry run: nothing sent" in result.output
     assert not (sample_copy / ".publisher/outbox").exists()
+
+
+def test_the_database_url_setting_chooses_the_store(tmp_path: Path, workspace) -> None:
+    from publisher.store.database import open_workspace_store
+    from publisher.workspace import open_workspace
+
+    elsewhere = tmp_path / "elsewhere.db"
+    ws = open_workspace(workspace.root, {"PUBLISHER_DATABASE_URL": f"sqlite:///{elsewhere}"})
+    open_workspace_store(ws).close()
+    assert elsewhere.exists() and not (ws.state_dir / "state.db").exists()

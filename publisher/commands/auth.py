@@ -23,7 +23,7 @@ from publisher.errors import WorkspaceError
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import ClientEnv
 from publisher.publishing.service import secrets_for
-from publisher.store.database import open_store
+from publisher.store.database import open_workspace_store
 from publisher.workspace import open_workspace
 
 ZALO_PKCE_FILE = "zalo-pkce.json"
@@ -37,7 +37,7 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
         return 0
     secrets = secrets_for(config.settings, catalog.workspace.env)
     state_dir = catalog.workspace.state_dir
-    store = open_store(state_dir)
+    store = open_workspace_store(catalog.workspace)
     env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)
     module = importlib.import_module(f"publisher.clients.{channel}")
     try:

@@ -9,7 +9,7 @@ from publisher.catalog import load_catalog
 from publisher.commands.output import console, print_json
 from publisher.planning.ics import plan_calendar
 from publisher.planning.planner import Plan, PlannedPost, make_plan
-from publisher.store.database import open_store
+from publisher.store.database import open_workspace_store
 from publisher.store.deliveries import utcnow
 from publisher.workspace import open_workspace
 
@@ -18,7 +18,7 @@ def run_plan(
     root: Path, start: dt.date | None, end: dt.date | None, as_json: bool, ics: Path | None
 ) -> int:
     catalog = load_catalog(open_workspace(root))
-    store = open_store(catalog.workspace.state_dir)
+    store = open_workspace_store(catalog.workspace)
     try:
         deliveries = {(d.item_id, d.channel): d for d in store.deliveries.all()}
     finally:

@@ -9,7 +9,7 @@ from publisher.commands.output import console
 from publisher.commands.render import UsageError, find_item, print_post
 from publisher.publishing.errors import PublishError
 from publisher.publishing.service import PublishService
-from publisher.store.database import open_store
+from publisher.store.database import open_workspace_store
 from publisher.workspace import open_workspace
 
 ADVICE = {
@@ -34,7 +34,7 @@ def run_publish(root: Path, item_id: str, channel: str, dry_run: bool) -> int:
         print_post(post)
         out.print(f"dry run: nothing sent; a real run would publish in {mode} mode")
         return 1 if post.errors else 0
-    store = open_store(catalog.workspace.state_dir)
+    store = open_workspace_store(catalog.workspace)
     try:
         receipt = PublishService(catalog, store).publish(item, channel)
     except PublishError as error:

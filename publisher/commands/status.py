@@ -6,7 +6,7 @@ from pathlib import Path
 
 from publisher.commands.output import console, print_json
 from publisher.errors import WorkspaceError
-from publisher.store.database import Store, open_store
+from publisher.store.database import Store, open_workspace_store
 from publisher.store.deliveries import Delivery, utcnow
 from publisher.workspace import open_workspace
 
@@ -17,7 +17,7 @@ UNKNOWN_ADVICE = (
 
 
 def _store(root: Path) -> Store:
-    return open_store(open_workspace(root).state_dir)
+    return open_workspace_store(open_workspace(root))
 
 
 def run_status(root: Path, as_json: bool, upcoming: int = 10) -> int:

@@ -18,7 +18,7 @@ from publisher.catalog import Catalog, load_catalog
 from publisher.planning.planner import Plan, make_plan
 from publisher.publishing.service import PublishService
 from publisher.scheduling.dispatcher import Dispatcher, TickReport
-from publisher.store.database import Store, open_store
+from publisher.store.database import Store, open_store, open_workspace_store
 from publisher.store.deliveries import Delivery, utcnow
 from publisher.workspace import Workspace, open_workspace
 
@@ -40,7 +40,9 @@ class CampaignRunner:
         self.state_dir = state_dir or workspace.state_dir
         self.outbox_only = outbox_only
         self.seed = seed
-        self.store: Store = open_store(self.state_dir)
+        self.store: Store = (
+            open_store(state_dir) if state_dir is not None else open_workspace_store(workspace)
+        )
         self.reload()
 
     def reload(self) -> Catalog:

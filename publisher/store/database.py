@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from publisher.store import schema
 from publisher.store.deliveries import DeliveryStore
 from publisher.store.tokens import TokenStore
+from publisher.workspace import Workspace
 
 DATABASE_URL_VARIABLE = "PUBLISHER_DATABASE_URL"
 
@@ -42,6 +43,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def open_workspace_store(workspace: Workspace) -> Store:
+    """The workspace's store: PUBLISHER_DATABASE_URL (environment or .env) if set, for
+    example a PostgreSQL URL, else SQLite in `.publisher/`."""
+    return open_store(workspace.state_dir, workspace.env.get(DATABASE_URL_VARIABLE) or None)
 
 
 def open_store(state_dir: Path, url: str | None = None) -> Store:
