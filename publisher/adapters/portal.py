@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import html
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from pydantic import Field
 
 from publisher.adapters.base import Call, Channel, ChannelSettings, CredentialNames, Post
+from publisher.content.assets import Asset
 from publisher.content.model import ContentItem
 from publisher.media import Variant, VariantSpec
 from publisher.render.common import Findings, ItemView, card_or_cover, make_post, variants, view
 from publisher.render.context import RenderContext
 from publisher.render.portal_html import article_html
+from publisher.render.text import truncate
 
 if TYPE_CHECKING:
     from publisher.publishing.model import ClientEnv, PlatformClient
@@ -82,7 +85,7 @@ class PortalChannel(Channel):
     @staticmethod
     def _images(
         seen: ItemView, context: RenderContext, findings: Findings
-    ) -> list[tuple[Any, Variant]]:
+    ) -> list[tuple[Asset, Variant]]:
         assets = (
             (seen.item.media,) if seen.item.media and seen.item.media.image else ()
         ) + seen.item.images
@@ -97,8 +100,8 @@ class PortalChannel(Channel):
         seen: ItemView,
         context: RenderContext,
         content: str,
-        og_image: Any,
-        images: dict[Any, Variant],
+        og_image: Path | None,
+        images: dict[Path, Variant],
     ) -> tuple[Call, ...]:
         if seen.item.media is not None and seen.item.media.image is not None:
             made = images.get(seen.item.media.path)
@@ -109,7 +112,7 @@ class PortalChannel(Channel):
         page = _template().render(
             title=seen.title,
             summary=seen.item.meta.summary or "",
-            description=seen.summary[:300],
+            description=truncate(seen.summary, 300),
             url=seen.url,
             home=self.settings.base_url.rstrip("/") + "/",
             site_name=self.settings.site_name,
@@ -130,8 +133,8 @@ class PortalChannel(Channel):
         seen: ItemView,
         context: RenderContext,
         content: str,
-        og_image: Any,
-        images: dict[Any, Variant],
+        og_image: Path | None,
+        images: dict[Path, Variant],
     ) -> tuple[Call, ...]:
         """Images uploaded to the WordPress media library first; the post refers to them."""
         calls: list[Call] = []
