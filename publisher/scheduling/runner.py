@@ -136,8 +136,9 @@ def rehearse(
             summary.published.extend(report.published)
             summary.problems.extend(report.problems)
             following = runner.store.deliveries.next_due()
-            if following is not None and following <= moment:
-                break  # nothing could be sent at this moment (a paused channel): stop
+            progress = report.published or report.problems
+            if following is not None and following <= moment and not progress:
+                break  # nothing more can be sent at this moment (a paused channel): stop
             moment = following
         return summary
     finally:
