@@ -212,3 +212,20 @@ def resolve(ctx: click.Context, delivery: str, published: bool, url: str | None)
 
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
+
+
+@main.command()
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, help="Port to listen on.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the pages as static files to this folder instead of serving them.",
+)
+@click.pass_context
+def preview(ctx: click.Context, host: str, port: int, out: Path | None) -> None:
+    """Show every post on every channel in the browser, before anything goes out."""
+    from publisher.commands.preview import run_preview
+
+    ctx.exit(run_preview(workspace_root(ctx), host, port, out))
