@@ -107,8 +107,9 @@ def create_app(state: PreviewState, live_reload: bool = True) -> Starlette:
     async def item(request: Request) -> Response:
         data = state.current()
         found = data.catalog.item(request.path_params["item_id"])
-        if found is None:
-            return HTMLResponse("<h1>404</h1>", status_code=404)
+        if found is None:  # maybe mid-edit: keep listening, so fixing the file brings it back
+            hook = ' data-live-reload="/events"' if live_reload else ""
+            return HTMLResponse(_NOT_FOUND.format(reload=hook), status_code=404)
         return page(request, "item.html", data.item(found, links(request)))
 
     async def portal(request: Request) -> Response:
@@ -165,6 +166,14 @@ def create_app(state: PreviewState, live_reload: bool = True) -> Starlette:
             Route("/events", events),
         ]
     )
+
+
+_NOT_FOUND = (
+    '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>404</title></head>'
+    "<body{reload}><p>Không tìm thấy nội dung này; có thể tệp đang có lỗi (chạy "
+    '<code>publisher check</code>). <a href="/">Tất cả nội dung</a></p>'
+    '<script src="/static/preview.js"></script></body></html>'
+)
 
 
 def watch(state: PreviewState) -> BaseObserver:

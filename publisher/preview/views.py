@@ -145,11 +145,14 @@ class PreviewData:
                 "id": d.id,
                 "title": titles.get(d.item_id, d.item_id),
                 "url": links.item(d.item_id),
+                "channel": d.channel,
                 "channel_label": CHANNEL_TYPES[d.channel].label,
                 **extra,
             }
 
-        when = lambda d: self._local(d.updated_at)  # noqa: E731
+        def when(d: Delivery) -> str:
+            return self._local(d.updated_at)
+
         counts = {state: sum(1 for d in deliveries if d.state == state) for state in STATE_ORDER}
         return {
             "counts": counts,

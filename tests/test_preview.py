@@ -1,0 +1,172 @@
+"""The preview's data and server, without a browser (see test_preview_browser.py for that)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from starlette.testclient import TestClient
+
+from publisher.catalog import load_catalog
+from publisher.preview.app import PreviewState, create_app
+from publisher.preview.links import ServerLinks
+from publisher.preview.mockups import _fold
+from publisher.preview.views import PreviewData
+from publisher.workspace import open_workspace
+
+LONG_ARTICLE = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
+FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .conftest import copy_sample
+
+    return copy_sample(tmp_path_factory.mktemp("preview") / "ws")
+
+
+@pytest.fixture(scope="module")
+def data(sample: Path) -> PreviewData:
+    return PreviewData.build(load_catalog(open_workspace(sample, {})), [])
+
+
+def test_item_context_has_every_channel_mock_from_the_rendered_post(
+    data: PreviewData, sample: Path
+) -> None:
+    item = data.catalog.item(FOLDER_ITEM)
+    assert item is not None
+    context = data.item(item, ServerLinks(sample))
+    by_name = {c["name"]: c for c in context["channels"]}
+    assert set(by_name) == set(item.channels)
+    facebook = by_name["facebook"]["mock"]
+    assert len(facebook["photos"]) == 3 and facebook["text"].startswith("Đừng vội rút BHXH")
+    assert all(url.startswith("/files/.publisher/cache/") for url in facebook["photos"])
+    zalo = by_name["zalo"]["mock"]
+    assert zalo["cover"].startswith("/files/") and any(b["type"] == "image" for b in zalo["blocks"])
+    telegram = by_name["telegram"]["mock"]
+    assert len(telegram["photos"]) == 3 and telegram["messages_html"]
+    assert by_name["portal"]["mock"]["page_url"] == f"/portal/{FOLDER_ITEM}"
+    counts = by_name["facebook"]["counts"][0]
+    assert counts["field"] == "message" and counts["within"] and 0 < counts["percent"] < 100
+
+
+def test_portal_page_serves_its_media_through_the_preview(data: PreviewData, sample: Path) -> None:
+    item = data.catalog.item(FOLDER_ITEM)
+    assert item is not None
+    html = data.portal_page(item, ServerLinks(sample))
+    assert "https://bhxh.example.gov.vn/media/" not in html and 'src="/files/' in html
+
+
+def test_facebook_folds_long_posts_at_a_word() -> None:
+    text = "Một hai ba " * 100
+    fold = _fold(text)
+    assert fold <= 480 and text[fold] == " "
+    assert _fold("a\nb\nc\nd\ne\nf\ng") == 9  # after five lines
+    assert _fold("ngắn") == 4
+
+
+def test_calendar_marks_sprint_and_blackout_days(data: PreviewData, sample: Path) -> None:
+    (december,) = data.calendar(ServerLinks(sample))["months"]
+    cells = {c["date"]: c for week in december["weeks"] for c in week if c["in_month"]}
+    assert len(cells) == 31
+    assert cells["22/12/2026"]["blackout"] and cells["22/12/2026"]["posts"] == []
+    assert cells["15/12/2026"]["sprint"] and not cells["14/12/2026"]["sprint"]
+    first = cells["01/12/2026"]["posts"]
+    assert {p["channel"] for p in first} >= {"portal", "facebook"} and first[0]["time"] == "08:00"
+
+
+def test_index_counts_problems_per_channel(data: PreviewData, sample: Path) -> None:
+    rows = {r["id"]: r for r in data.index(ServerLinks(sample))["items"]}
+    assert len(rows) == 13
+    zalo = next(c for c in rows[LONG_ARTICLE]["channels"] if c["name"] == "zalo")
+    assert zalo["warnings"] == 1 and zalo["errors"] == 0  # the generated cover
+    assert rows["nuoc-rut-2026/thu-cam-on-tong-ket-nam"]["state"] == "not planned"  # a draft
+    assert rows[LONG_ARTICLE]["next_at"] == "01/12/2026 08:00"
+
+
+@pytest.fixture(scope="module")
+def client(sample: Path) -> TestClient:
+    return TestClient(create_app(PreviewState(open_workspace(sample, {})), live_reload=False))
+
+
+def test_pages_answer(client: TestClient) -> None:
+    for path in ("/", "/calendar", "/status", f"/items/{LONG_ARTICLE}", f"/portal/{FOLDER_ITEM}"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+    assert client.get("/items/no/such/item").status_code == 404
+    assert "Đừng vội rút BHXH" in client.get(f"/items/{FOLDER_ITEM}").text
+
+
+def test_files_are_served_only_from_content_and_caches(client: TestClient, sample: Path) -> None:
+    (sample / ".env").write_text("TELEGRAM_BOT_TOKEN=secret\n")
+    image = "content/nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan/anh-bia.jpg"
+    assert client.get(f"/files/{image}").status_code == 200
+    for refused in (
+        ".env",
+        "channels/telegram.yaml",
+        ".publisher/state.db",
+        "../etc/passwd",
+        "content/../.env",
+    ):
+        assert client.get(f"/files/{refused}").status_code == 404, refused
+
+
+def _listening_addresses(port: int) -> set[str]:
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            host, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                addresses.add(host)
+    return addresses
+
+
+def test_preview_listens_on_loopback_only_by_default(sample: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "--root", str(sample), "preview", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _listening_addresses(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_static_export_has_every_page_with_working_relative_links(
+    sample: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    out = tmp_path / "approval"
+    result = CliRunner().invoke(main, ["--root", str(sample), "preview", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    pages = [out / "index.html", out / "calendar.html", out / "status.html"]
+    pages += sorted((out / "items").glob("*.html")) + sorted((out / "portal").glob("*.html"))
+    assert len(list((out / "items").glob("*.html"))) == 13
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "data-live-reload" not in html and 'src="/files/' not in html
+        for reference in re.findall(r'(?:src|href)="([^"#?]+)"', html):
+            if reference.startswith(("http://", "https://", "mailto:", "tel:")):
+                continue
+            assert (page.parent / unquote(reference)).resolve().exists(), (page.name, reference)
