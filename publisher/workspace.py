@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 from publisher.errors import WorkspaceError
 
 STATE_DIR = ".publisher"
+SECRET_KEY_VARIABLE = "PUBLISHER_SECRET_KEY"  # seals tokens at rest (publisher.store.sealing)
 
 
 @dataclass(frozen=True)

@@ -222,3 +222,23 @@ def test_the_database_url_setting_chooses_the_store(tmp_path: Path, workspace) -
     ws = open_workspace(workspace.root, {"PUBLISHER_DATABASE_URL": f"sqlite:///{elsewhere}"})
     open_workspace_store(ws).close()
     assert elsewhere.exists() and not (ws.state_dir / "state.db").exists()
+
+
+def test_tokens_are_sealed_at_rest_with_the_key_from_the_environment(tmp_path: Path) -> None:
+    from publisher.store.sealing import SealError, new_key
+
+    key = new_key()
+    store = open_store(tmp_path, secret_key=key)
+    store.tokens("zalo").put("refresh_token", SECRET)
+    store.close()
+    raw = (tmp_path / "state.db").read_bytes()
+    wal = tmp_path / "state.db-wal"
+    assert SECRET.encode() not in raw + (wal.read_bytes() if wal.exists() else b"")
+    reopened = open_store(tmp_path, secret_key=key)
+    token = reopened.tokens("zalo").get("refresh_token")
+    assert token is not None and token.value == SECRET
+    reopened.close()
+    with pytest.raises(SealError, match="PUBLISHER_SECRET_KEY"):
+        open_store(tmp_path).tokens("zalo").get("refresh_token")
+    with pytest.raises(SealError, match="cannot be opened"):
+        open_store(tmp_path, secret_key=new_key()).tokens("zalo").get("refresh_token")

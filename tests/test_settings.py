@@ -161,3 +161,12 @@ def test_calendar_errors_are_located(
 def test_invalid_calendar_keeps_a_valid_time_zone(workspace: WorkspaceBuilder) -> None:
     schedules, problems = schedule_problems(workspace, "timezone: Asia/Tokyo\ncampaigns: 3\n")
     assert problems and schedules.timezone == "Asia/Tokyo"
+
+
+def test_live_channels_without_a_sealing_key_are_warned_about(workspace: WorkspaceBuilder) -> None:
+    workspace.write("channels/telegram.yaml", "chat_id: '@bhxh_tinh'\n")
+    _, problems = channel_problems(workspace, {"TELEGRAM_BOT_TOKEN": "123:abc"})
+    assert any(f == ".env" and "PUBLISHER_SECRET_KEY is not set" in m for f, _, _, m in problems)
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "PUBLISHER_SECRET_KEY": "k"}
+    _, problems = channel_problems(workspace, env)
+    assert not any(f == ".env" for f, _, _, _ in problems)

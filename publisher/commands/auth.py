@@ -24,6 +24,7 @@ from publisher.publishing.errors import PublishError
 from publisher.publishing.model import ClientEnv
 from publisher.publishing.service import secrets_for
 from publisher.store.database import open_workspace_store
+from publisher.store.sealing import SECRET_KEY_VARIABLE, new_key
 from publisher.workspace import open_workspace
 
 ZALO_PKCE_FILE = "zalo-pkce.json"
@@ -36,6 +37,11 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
         console().print("portal: static site mode needs no credentials")
         return 0
     secrets = secrets_for(config.settings, catalog.workspace.env)
+    if not catalog.workspace.env.get(SECRET_KEY_VARIABLE):
+        console().print(
+            f"[yellow]{SECRET_KEY_VARIABLE} is not set, so tokens would be stored unencrypted. "
+            f"Add this line to .env first:[/]\n{SECRET_KEY_VARIABLE}={new_key()}"
+        )
     state_dir = catalog.workspace.state_dir
     store = open_workspace_store(catalog.workspace)
     env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)

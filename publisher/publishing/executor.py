@@ -13,6 +13,7 @@ from publisher.adapters.base import Post
 from publisher.publishing.errors import PublishError, redact
 from publisher.publishing.model import PlatformClient, Receipt, StepLog
 from publisher.publishing.placeholders import resolve
+from publisher.store.sealing import SealError
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -63,6 +64,8 @@ def _run(
         return client.run(call, payload, steps)
     except PublishError as exc:
         raise exc.redacted(secrets) from None
+    except SealError as exc:  # nothing was sent: the stored token could not even be read
+        raise PublishError("auth", str(exc), platform=client.platform) from None
     except Exception as exc:  # a client bug or an unmapped library error: maybe sent
         message = redact(f"{type(exc).__name__}: {exc}", secrets)
         raise PublishError("unknown", message, platform=client.platform) from None

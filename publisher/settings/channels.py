@@ -11,7 +11,7 @@ from publisher.adapters.registry import CHANNEL_NAMES, CHANNEL_TYPES
 from publisher.problems import Problems
 from publisher.settings.yamlfile import read_yaml_file
 from publisher.validation import validate_document
-from publisher.workspace import Workspace
+from publisher.workspace import SECRET_KEY_VARIABLE, Workspace
 
 SETTINGS_SUFFIXES = (".yaml", ".yml")
 
@@ -48,6 +48,13 @@ def load_channels(workspace: Workspace, problems: Problems) -> dict[str, Channel
         configs[name] = ChannelConfig(name, settings, mode, rel)
     if not any(config.enabled for config in configs.values()):
         problems.warning("channels", "no channel is enabled: nothing will be published")
+    live = [c.name for c in configs.values() if c.enabled and c.mode == "live"]
+    if live and not workspace.env.get(SECRET_KEY_VARIABLE):
+        problems.warning(
+            ".env",
+            f"{SECRET_KEY_VARIABLE} is not set: tokens the platforms hand out ({', '.join(live)}) "
+            "would be stored unencrypted; 'publisher auth' prints a new key to put in .env",
+        )
     return configs
 
 

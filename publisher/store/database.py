@@ -7,7 +7,7 @@ power cut, which is the point of writing it before and after every platform call
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from publisher.store import schema
 from publisher.store.deliveries import DeliveryStore
+from publisher.store.sealing import SECRET_KEY_VARIABLE, Sealer
 from publisher.store.tokens import TokenStore
 from publisher.workspace import Workspace
 
@@ -30,13 +31,14 @@ def utcnow() -> dt.datetime:
 class Store:
     engine: Engine
     lock_dir: Path
+    sealer: Sealer = field(default_factory=lambda: Sealer(None))
 
     @property
     def deliveries(self) -> DeliveryStore:
         return DeliveryStore(self.engine)
 
     def tokens(self, channel: str) -> TokenStore:
-        return TokenStore(self.engine, channel, self.lock_dir)
+        return TokenStore(self.engine, channel, self.lock_dir, self.sealer)
 
     def steps(self, delivery: str) -> StoredStepLog:
         return StoredStepLog(self.engine, delivery)
@@ -48,10 +50,11 @@ class Store:
 def open_workspace_store(workspace: Workspace) -> Store:
     """The workspace's store: PUBLISHER_DATABASE_URL (environment or .env) if set, for
     example a PostgreSQL URL, else SQLite in `.publisher/`."""
-    return open_store(workspace.state_dir, workspace.env.get(DATABASE_URL_VARIABLE) or None)
+    url = workspace.env.get(DATABASE_URL_VARIABLE) or None
+    return open_store(workspace.state_dir, url, workspace.env.get(SECRET_KEY_VARIABLE) or None)
 
 
-def open_store(state_dir: Path, url: str | None = None) -> Store:
+def open_store(state_dir: Path, url: str | None = None, secret_key: str | None = None) -> Store:
     """Open (and create or migrate) the store; `url` defaults to SQLite in `state_dir`."""
     state_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url or f"sqlite:///{state_dir / 'state.db'}")
@@ -59,7 +62,7 @@ def open_store(state_dir: Path, url: str | None = None) -> Store:
         event.listen(engine, "connect", _sqlite_pragmas)
     with engine.begin() as connection:
         schema.migrate(connection)
-    return Store(engine, state_dir / "locks")
+    return Store(engine, state_dir / "locks", Sealer(secret_key))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

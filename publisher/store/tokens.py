@@ -18,6 +18,7 @@ from filelock import FileLock
 from sqlalchemy import Engine, select
 
 from publisher.store import schema
+from publisher.store.sealing import Sealer
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,13 @@ class Token:
 
 
 class TokenStore:
-    def __init__(self, engine: Engine, channel: str, lock_dir: Path) -> None:
+    def __init__(
+        self, engine: Engine, channel: str, lock_dir: Path, sealer: Sealer | None = None
+    ) -> None:
         self.engine = engine
         self.channel = channel
         self.lock_dir = lock_dir
+        self.sealer = sealer or Sealer(None)
 
     def get(self, name: str) -> Token | None:
         table = schema.tokens
@@ -45,7 +49,7 @@ class TokenStore:
             row = connection.execute(query).first()
         if row is None:
             return None
-        return Token(row.value, row.expires_at, row.updated_at)
+        return Token(self.sealer.open(row.value), row.expires_at, row.updated_at)
 
     def put(self, name: str, value: str, expires_at: dt.datetime | None = None) -> None:
         """Store a token, committed before this returns."""
@@ -63,7 +67,7 @@ class TokenStore:
                     table.insert().values(
                         channel=self.channel,
                         name=name,
-                        value=value,
+                        value=self.sealer.seal(value),
                         expires_at=expires_at,
                         updated_at=now,
                     )
