@@ -13,6 +13,7 @@ from publisher.adapters.base import Post
 from publisher.publishing.errors import PublishError, redact
 from publisher.publishing.model import PlatformClient, Receipt, StepLog
 from publisher.publishing.placeholders import resolve
+from publisher.scheduling import crashpoints
 from publisher.store.sealing import SealError
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,11 @@ def publish_post(
         if done is None:
             _check_files(post, call.files)
             call = dataclasses.replace(call, endpoint=resolve(call.endpoint, results))
+            crashpoints.reach("before-request")
             done = _run(client, call, resolve(call.payload, results), steps, secrets)
+            crashpoints.reach("after-response")
             steps.record(call.step, done)
+            crashpoints.reach("after-step")
             log.info("%s %s: step %s done", post.channel, post.item_id, call.step)
         results[call.step] = done
     remote_id, url = client.receipt(post, results)

@@ -18,6 +18,7 @@ from publisher.planning.planner import make_plan
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import LookupNotSupported
 from publisher.publishing.service import PublishService
+from publisher.scheduling import crashpoints
 from publisher.scheduling.backoff import MAX_ATTEMPTS, next_attempt
 from publisher.store.deliveries import Delivery, DeliveryStore, detail_json
 
@@ -74,13 +75,16 @@ class Dispatcher:
         late = self._handle_lateness(item, delivery, now)
         if late is not None:
             return late
+        crashpoints.reach("before-intent")
         claimed = self.deliveries.claim(delivery, item.content_hash, now)
         if claimed is None:
             return None  # another worker has it
+        crashpoints.reach("after-intent")
         try:
             receipt = self.service.publish(item, delivery.channel)
         except PublishError as error:
             return self._failed(item, claimed, error, now)
+        crashpoints.reach("before-receipt")
         return self.deliveries.change(
             claimed,
             "published",
