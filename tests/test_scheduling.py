@@ -241,9 +241,8 @@ def test_run_replans_when_a_new_item_is_dropped_in(small: WorkspaceBuilder) -> N
     thread = threading.Thread(target=service.run, daemon=True)
     thread.start()
     try:
+        assert service.ready.wait(timeout=30)  # files written before the watch starts are missed
         deadline = time.monotonic() + 15
-        while service.runner is None and time.monotonic() < deadline:
-            time.sleep(0.05)
         small.article("moi.md", "title: Bài mới\ndate: 2026-11-05\n")
         found = None
         while found is None and time.monotonic() < deadline:

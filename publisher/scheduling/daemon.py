@@ -33,6 +33,7 @@ class Service:
         self.workspace = workspace
         self.clock = clock
         self.stopping = threading.Event()
+        self.ready = threading.Event()  # set once the plan is announced and files are watched
         self._work_lock = threading.Lock()
         self._reload_timer: threading.Timer | None = None
         self.runner: CampaignRunner | None = None
@@ -75,6 +76,7 @@ class Service:
         self.scheduler.add_job(self.work, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat")
         self.scheduler.start()
         self._watch()
+        self.ready.set()
         self.work()
         log.info("running; next post due %s", self.runner.store.deliveries.next_due())
 
