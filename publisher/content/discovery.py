@@ -5,6 +5,10 @@
 - `x.png` (or `.jpg`) with `x.md` beside it is an infographic, `x.mp4` with `x.md` a video
   (an image of the same stem beside a video is its default cover).
 Anything else is a loose file: an asset if some item refers to it, otherwise reported.
+
+Links to folders are not followed (they could lead anywhere, or around in circles), and
+names that are not valid Unicode (bytes from another system's encoding) are reported and
+skipped: nothing could show or publish them.
 """
 
 from __future__ import annotations
@@ -56,15 +60,16 @@ def discover(content_dir: Path, rel: Callable[[Path], str], problems: Problems) 
     """Walk `content_dir` in a stable order and sort its files into candidates."""
     found = Discovery()
     for directory, dirnames, filenames in os.walk(content_dir):
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored(d))
         here = Path(directory)
-        names = sorted(f for f in filenames if not is_ignored(f))
+        dirnames[:] = _usable(here, dirnames, rel, problems, folders=True)
+        names = _usable(here, filenames, rel, problems)
         index = next((n for n in names if n.lower() == FOLDER_INDEX), None)
         if index and here != content_dir:
             found.candidates.append(
                 Candidate(_item_id(here, content_dir), here / index, folder=here)
             )
-            found.loose_files.extend(_files_below(here, exclude=here / index))
+            others = [n for n in names if n != index]
+            found.loose_files.extend(_files_below(here, others, dirnames, rel, problems))
             dirnames.clear()
             continue
         _group_by_stem(here, names, content_dir, rel, found, problems)
@@ -114,13 +119,63 @@ def _group_by_stem(
         )
 
 
+def _usable(
+    here: Path,
+    names: list[str],
+    rel: Callable[[Path], str],
+    problems: Problems,
+    folders: bool = False,
+) -> list[str]:
+    """The names worth looking at, sorted; unreadable names and folder links are reported."""
+    kept = []
+    for name in sorted(names):
+        if is_ignored(name):
+            continue
+        if not _is_unicode(name):
+            problems.error(
+                _printable(rel(here / name)),
+                "skipped: the name is not valid Unicode (saved by a system with another "
+                "encoding); rename it",
+            )
+        elif folders and (here / name).is_symlink():
+            problems.warning(
+                rel(here / name),
+                "skipped: links to folders are not followed; move or copy the folder itself "
+                "into content/",
+            )
+        else:
+            kept.append(name)
+    return kept
+
+
+def _is_unicode(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk decodes undecodable bytes to lone surrogates
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _item_id(path: Path, content_dir: Path) -> str:
     return nfc(path.relative_to(content_dir).as_posix())
 
 
-def _files_below(folder: Path, exclude: Path) -> list[Path]:
-    files = []
-    for directory, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored(d))
-        files.extend(Path(directory) / f for f in sorted(filenames) if not is_ignored(f))
-    return [f for f in files if f != exclude]
+def _files_below(
+    folder: Path,
+    names: list[str],
+    subfolders: list[str],
+    rel: Callable[[Path], str],
+    problems: Problems,
+) -> list[Path]:
+    """Every usable file of a folder item, its own (already checked) names first."""
+    files = [folder / name for name in names]
+    for subfolder in subfolders:
+        for directory, dirnames, filenames in os.walk(folder / subfolder):
+            here = Path(directory)
+            dirnames[:] = _usable(here, dirnames, rel, problems, folders=True)
+            files.extend(here / name for name in _usable(here, filenames, rel, problems))
+    return files

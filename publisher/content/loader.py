@@ -1,7 +1,10 @@
 """Loading and validating every item of `content/` (DESIGN section 3).
 
 Every problem is collected with its file and line; an item with an error is left out,
-and every other item still loads.
+and every other item still loads. Nothing a file holds may crash or stall the load: sizes
+are checked before reading, YAML and Markdown are guarded (see frontmatter.py and
+markdown.py), characters nobody can see are reported, and remote images are left out
+(never downloaded).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -23,17 +26,33 @@ from publisher.content.assets import (
     Asset,
     AssetError,
     AssetRole,
+    inside_workspace,
     is_external,
+    is_remote,
     make_asset,
+    reference_path,
     resolve_reference,
+    split_reference,
 )
 from publisher.content.discovery import Candidate, discover
-from publisher.content.frontmatter import FrontMatterError, split_front_matter
-from publisher.content.markdown import ParsedMarkdown, parse_markdown
+from publisher.content.frontmatter import (
+    FrontMatterError,
+    check_yaml_structure,
+    split_front_matter,
+)
+from publisher.content.markdown import MarkdownError, ParsedMarkdown, parse_markdown
 from publisher.content.model import ContentItem, ItemKind
 from publisher.content.probe import MediaError, is_image, is_video
 from publisher.content.schema import FrontMatter
-from publisher.content.text import TextDecodeError, decode_text
+from publisher.content.text import (
+    MAX_COMBINING_MARKS,
+    TextDecodeError,
+    UnusualCharacter,
+    decode_text,
+    line_of_offset,
+    remove_control_characters,
+    unusual_characters,
+)
 from publisher.problems import Problems
 from publisher.settings.channels import ChannelConfig
 from publisher.validation import validate_document
@@ -41,6 +60,11 @@ from publisher.workspace import Workspace
 from publisher.yamlsource import YamlDocument, YamlSyntaxError, parse_yaml
 
 HASH_VERSION = b"publisher-item-v1\n"
+MAX_MARKDOWN_BYTES = 2 * 1024 * 1024  # a long article is 50 KB; pictures go in their own files
+# Characters refused in front matter values: YAML cannot hold the first three, and the last
+# two make a title display differently from what was typed.
+_FRONT_MATTER_REFUSED = frozenset({"control", "separator", "surrogate", "bidi", "combining"})
+_BODY_REFUSED = frozenset({"bidi", "combining"})
 
 
 @dataclass
@@ -89,10 +113,15 @@ def _load_item(
     meta, document, body, body_line, text = parsed
     candidate = context.candidate
     base = candidate.source.parent
-    if candidate.media is not None:
+    if candidate.media is not None and _found_file(context, candidate.media):
         _add_asset(context, candidate.media, "media")
     _add_covers(context, meta, document, base)
-    markdown = parse_markdown(body, body_line)
+    body = _clean_body(context, body, body_line)
+    try:
+        markdown = parse_markdown(body, body_line)
+    except MarkdownError as exc:
+        context.error(exc.message, exc.line)
+        return None
     _add_body_references(context, markdown, base)
     kind = _kind_of(candidate, meta)
     item_channels = _resolve_channels(context, meta, kind, document, channels)
@@ -116,28 +145,185 @@ def _load_item(
 def _read_front_matter(
     context: _ItemContext,
 ) -> tuple[FrontMatter, YamlDocument, str, int, str] | None:
-    raw = context.candidate.source.read_bytes()
+    raw = _read_source(context)
+    if raw is None:
+        return None
     if not raw.strip():
         context.error("the file is empty: it needs front matter with at least a title")
         return None
     try:
         decoded = decode_text(raw)
         split = split_front_matter(decoded.text)
-        document = parse_yaml(split.front_matter, split.front_matter_line)
+        if not _front_matter_characters_ok(context, split.front_matter, split.front_matter_line):
+            return None
+        check_yaml_structure(split.front_matter, split.front_matter_line)
+        document = _parse_front_matter(split.front_matter, split.front_matter_line)
     except (TextDecodeError, FrontMatterError, YamlSyntaxError) as exc:
         context.error(exc.message, exc.line)
         return None
+    for note in decoded.notes:
+        context.warning(note)
     if not decoded.was_nfc:
         context.warning(
             "the text uses decomposed Unicode (NFD) and was normalised to NFC; set your "
             "input method to 'Unicode dựng sẵn' to avoid this"
         )
+    if document.data is not None and not isinstance(document.data, dict):
+        context.error(
+            "the front matter must be 'key: value' lines (title: ..., summary: ...), "
+            f"not {_kind_of_value(document.data)}",
+            split.front_matter_line,
+        )
+        return None
+    if not _values_ok(context, document):
+        return None
     meta = validate_document(FrontMatter, document, context.file, context.problems)
     if meta is None:
         meta = _salvage(document.data)
     if meta is None:
         return None
+    _warn_invisible_in_tags(context, meta, document)
     return meta, document, split.body, split.body_line, decoded.text
+
+
+def _read_source(context: _ItemContext) -> bytes | None:
+    """The Markdown file's bytes, if it is a regular file inside the workspace, not too big."""
+    try:
+        path = inside_workspace(context.candidate.source, context.workspace.root)
+        size = path.stat().st_size
+        if size > MAX_MARKDOWN_BYTES:
+            context.error(
+                f"the file is {size / 1024 / 1024:.1f} MB; a Markdown file may be at most "
+                f"{MAX_MARKDOWN_BYTES // 1024 // 1024} MB: split the article, and keep pictures "
+                "and documents in their own files (refer to them by name)"
+            )
+            return None
+        return path.read_bytes()
+    except AssetError as exc:
+        context.error(str(exc))
+    except OSError as exc:
+        context.error(f"the file cannot be read ({exc.strerror or exc})")
+    return None
+
+
+def _parse_front_matter(text: str, first_line: int) -> YamlDocument:
+    try:
+        return parse_yaml(text, first_line)
+    except YamlSyntaxError as exc:
+        lines = text.split("\n")
+        index = (exc.line or 0) - first_line
+        if 0 <= index < len(lines) and "\t" in lines[index]:
+            raise YamlSyntaxError(
+                f"{exc.message} (indent with spaces, not tabs)", exc.line
+            ) from None
+        raise
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        # check_yaml_structure refuses what is known to reach here; this is the last guard
+        raise YamlSyntaxError(f"invalid YAML: {exc}", None) from None
+
+
+def _kind_of_value(data: object) -> str:
+    if isinstance(data, list):
+        return "a list ('- ...' lines)"
+    return f"a single value ({str(data)[:40]!r})"
+
+
+def _front_matter_characters_ok(context: _ItemContext, text: str, first_line: int) -> bool:
+    """Refuse characters YAML cannot read or that disguise text, naming their line."""
+    found = unusual_characters(text, _FRONT_MATTER_REFUSED)
+    for character in found:
+        context.error(
+            _character_message(character), line_of_offset(text, character.offset, first_line)
+        )
+    return not found
+
+
+def _values_ok(context: _ItemContext, document: YamlDocument) -> bool:
+    """The same, for characters written as YAML escapes ("\\u202e", "\\0")."""
+    ok = True
+    for loc, value in _strings(document.data, ()):
+        for character in unusual_characters(value, _FRONT_MATTER_REFUSED):
+            context.error(_character_message(character), document.line_of(loc))
+            ok = False
+    return ok
+
+
+def _strings(data: Any, loc: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every string key and value with its location (check_yaml_structure bounds the depth)."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(data, str):
+        found.append((loc, data))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found.extend(_strings(key, (*loc, str(key))))
+            found.extend(_strings(value, (*loc, str(key))))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.extend(_strings(value, (*loc, index)))
+    return found
+
+
+def _character_message(character: UnusualCharacter) -> str:
+    what = character.described()
+    more = f" ({character.count:,} in all)" if character.count > 1 else ""
+    if character.kind == "bidi":
+        return (
+            f"the text holds a direction control character {what}{more}: it makes the text "
+            "display in a different order from how it was written; delete it (retype the "
+            "line if you cannot see it)"
+        )
+    if character.kind == "combining":
+        return (
+            f"a letter carries {character.count:,} accents or combining marks (at most "
+            f"{MAX_COMBINING_MARKS}): the text would smear over the lines around it; retype it"
+        )
+    if character.kind == "surrogate":
+        return f"the text holds {what}, half of a character, which cannot be published; delete it"
+    return (
+        f"the front matter holds an invisible character {what}{more}; delete it (retype the "
+        "line if you cannot see it)"
+    )
+
+
+def _warn_invisible_in_tags(
+    context: _ItemContext, meta: FrontMatter, document: YamlDocument
+) -> None:
+    for channel in (None, *CHANNEL_NAMES):
+        block = meta.override(channel) if channel else meta
+        for index, tag in enumerate(getattr(block, "tags", None) or []):
+            for character in unusual_characters(tag, frozenset({"zero-width"})):
+                loc = (channel, "tags", index) if channel else ("tags", index)
+                context.warning(
+                    f"the tag '{tag}' holds an invisible character {character.described()}: "
+                    "it looks like another tag but is not the same; retype it",
+                    document.line_of(loc),
+                )
+
+
+def _clean_body(context: _ItemContext, body: str, body_line: int) -> str:
+    """Refuse text that disguises itself; drop control characters, with a warning."""
+    for character in unusual_characters(body, _BODY_REFUSED):
+        message = _character_message(character)
+        context.error(message, line_of_offset(body, character.offset, body_line))
+    for character in unusual_characters(body, frozenset({"control"})):
+        more = f"; {character.count:,} in all" if character.count > 1 else ""
+        context.warning(
+            f"the text holds invisible control characters (first: {character.described()}"
+            f"{more}); they were removed",
+            line_of_offset(body, character.offset, body_line),
+        )
+        return remove_control_characters(body)
+    return body
+
+
+def _found_file(context: _ItemContext, path: Path) -> bool:
+    """A media file found beside the Markdown file: it must really be in the workspace."""
+    try:
+        inside_workspace(path, context.workspace.root)
+    except AssetError as exc:
+        context.error(f"{context.workspace.rel(path)}: {exc}")
+        return False
+    return True
 
 
 def _salvage(data: object) -> FrontMatter | None:
@@ -199,33 +385,68 @@ def _add_covers(
         if path is not None:
             _add_asset(context, path, "cover", line, channel=channel)
     poster = context.candidate.poster
-    if poster is not None and not meta.cover:
+    if poster is not None and not meta.cover and _found_file(context, poster):
         _add_asset(context, poster, "cover")
 
 
 def _add_body_references(context: _ItemContext, markdown: ParsedMarkdown, base: Path) -> None:
     for image in markdown.images:
-        scheme = urlsplit(image.target).scheme.lower()
-        if scheme in ("http", "https"):
+        if is_remote(image.target):
             context.warning(
-                f"remote image '{image.target}' is not downloaded; save it in the item's "
-                "folder and refer to it by file name",
+                f"remote image '{_short(image.target)}' is left out: images are never "
+                "downloaded; save it in the item's folder and refer to it by file name",
                 image.line,
             )
             continue
         path = _resolve(context, image.target, base, image.line)
         if path is not None:
             _add_asset(context, path, "image", image.line, alt=image.text)
+    _remove_remote_images(markdown)
     for link in markdown.links:
         _check_link(context, link.target, link.line, base)
+
+
+def _remove_remote_images(markdown: ParsedMarkdown) -> None:
+    """No channel may show (and so make someone fetch) an image from elsewhere."""
+    parents = {child: parent for parent in markdown.tree.iter() for child in parent}
+    for image in [e for e in markdown.tree.iter("img") if is_remote(e.get("src", ""))]:
+        parent = parents[image]
+        _remove_keeping_tail(parent, image)
+        grandparent = parents.get(parent)
+        empty = not len(parent) and not (parent.text or "").strip()
+        if parent.tag == "p" and empty and grandparent is not None:
+            _remove_keeping_tail(grandparent, parent)
+
+
+def _remove_keeping_tail(parent: Any, child: Any) -> None:
+    """Remove `child`, keeping the text that followed it."""
+    children = list(parent)
+    index = children.index(child)
+    if child.tail:
+        if index > 0:
+            previous = children[index - 1]
+            previous.tail = (previous.tail or "") + child.tail
+        else:
+            parent.text = (parent.text or "") + child.tail
+    parent.remove(child)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_link(context: _ItemContext, target: str, line: int | None, base: Path) -> None:
     if is_external(target):
         return
-    scheme = urlsplit(target).scheme.lower()
+    parts = split_reference(target)
+    if parts is None:
+        context.error(f"link '{_short(target)}' is not a valid address", line)
+        return
+    scheme = parts.scheme.lower()
     if len(scheme) > 1:
-        context.error(f"link '{target}': only http(s), mailto: and tel: links are allowed", line)
+        context.error(
+            f"link '{_short(target)}': only http(s), mailto: and tel: links are allowed", line
+        )
         return
     path = _resolve_link_target(context, target, base, line)
     if path is not None and path.suffix.lower() not in (".md", ".markdown") and path.is_file():
@@ -236,9 +457,14 @@ def _resolve_link_target(
     context: _ItemContext, target: str, base: Path, line: int | None
 ) -> Path | None:
     """Links may point at files or at another item's folder (the one holding index.md)."""
-    folder = (base / urlsplit(target).path).resolve()
-    if folder.is_dir() and (folder / "index.md").is_file():
-        return _resolve(context, f"{urlsplit(target).path.rstrip('/')}/index.md", base, line)
+    path = reference_path(target)
+    try:
+        folder = (base / path).resolve()
+        is_item_folder = folder.is_dir() and (folder / "index.md").is_file()
+    except (OSError, RuntimeError, ValueError):
+        is_item_folder = False  # resolve_reference names the problem
+    if is_item_folder:
+        return _resolve(context, f"{path.rstrip('/')}/index.md", base, line)
     return _resolve(context, target, base, line)
 
 
@@ -327,8 +553,11 @@ def _report_unused(
 ) -> None:
     used = {asset.path.resolve() for item in items for asset in item.assets}
     for path in loose_files:
-        if path.resolve() in used:
-            continue
+        try:
+            if path.resolve() in used:
+                continue
+        except (OSError, RuntimeError):
+            pass  # a symlink loop: reported below like any other stray file
         rel = workspace.rel(path)
         if is_image(path) or is_video(path):
             problems.warning(

@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from publisher.content.assets import Asset
+from publisher.content.assets import Asset, reference_path
 from publisher.content.markdown import ParsedMarkdown
 from publisher.content.schema import FrontMatter
 
@@ -61,7 +60,10 @@ class ContentItem:
 
     def image_for(self, src: str) -> Asset | None:
         """The body image a Markdown image `src` refers to."""
-        target = (self.path_on_disk.parent / unquote(urlsplit(src).path)).resolve()
+        try:
+            target = (self.path_on_disk.parent / reference_path(src)).resolve()
+        except (OSError, RuntimeError, ValueError):
+            return None
         return next((a for a in self.images if a.path == target), None)
 
     def cover_for(self, channel: str | None) -> Asset | None:

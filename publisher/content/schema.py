@@ -2,6 +2,8 @@
 
 Unknown keys are errors, not silently dropped: a misspelt `chanels:` must not quietly
 publish an item everywhere. Per-channel blocks override the item's fields for that channel.
+Lengths are capped far above what any platform shows, only to catch a whole article pasted
+into the title or thousands of tags, with a message that says what to do.
 """
 
 from __future__ import annotations
@@ -10,13 +12,27 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Status = Literal["ready", "draft"]
 Priority = Literal["high", "normal", "low"]
 PRIORITY_RANK: dict[str, int] = {"high": 0, "normal": 1, "low": 2}
 
 _YOUTUBE_VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+MAX_TITLE = 500  # YouTube shows 100 characters, Zalo 150
+MAX_SUMMARY = 5_000
+MAX_AUTHOR = 200
+MAX_TAG = 100
+MAX_TAGS = 100  # YouTube takes 15 hashtags
 
 
 def _comma_list(value: Any) -> Any:
@@ -30,10 +46,38 @@ def _lowercase(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def _at_most(limit: int, advice: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise PydanticCustomError(
+                "too_long",
+                "is {length} characters long; at most {limit} are allowed: {advice}",
+                {"length": f"{len(value):,}", "limit": f"{limit:,}", "advice": advice},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _at_most_tags(value: list[str]) -> list[str]:
+    if len(value) > MAX_TAGS:
+        raise PydanticCustomError(
+            "too_many",
+            "{count} tags; at most {limit} are allowed: keep the few that matter, each becomes "
+            "a hashtag",
+            {"count": f"{len(value):,}", "limit": MAX_TAGS},
+        )
+    return value
+
+
 Text = Annotated[
     str, Field(min_length=1), BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)
 ]
-TextList = Annotated[list[Text], BeforeValidator(_comma_list)]
+Title = Annotated[Text, _at_most(MAX_TITLE, "put the text in the body and keep a short title")]
+Summary = Annotated[Text, _at_most(MAX_SUMMARY, "keep the summary to a few sentences")]
+Author = Annotated[Text, _at_most(MAX_AUTHOR, "name the office or the person")]
+Tag = Annotated[Text, _at_most(MAX_TAG, "a tag becomes a hashtag; keep it to a few words")]
+Tags = Annotated[list[Tag], BeforeValidator(_comma_list), AfterValidator(_at_most_tags)]
 DateOrTime = dt.datetime | dt.date
 
 
@@ -44,9 +88,9 @@ class _Strict(BaseModel):
 class ChannelOverride(_Strict):
     """Fields an item may set differently for one channel."""
 
-    title: Text | None = None
-    summary: Text | None = None
-    tags: TextList | None = None
+    title: Title | None = None
+    summary: Summary | None = None
+    tags: Tags | None = None
     cover: Text | None = None
     at: dt.datetime | None = None
 
@@ -76,11 +120,11 @@ class ZaloOverride(ChannelOverride):
 class FrontMatter(_Strict):
     """An item's front matter as written by the officer."""
 
-    title: Text
-    summary: Text | None = None
+    title: Title
+    summary: Summary | None = None
     date: dt.date | None = None
-    author: Text | None = None
-    tags: TextList = []
+    author: Author | None = None
+    tags: Tags = []
     channels: Annotated[list[Text], BeforeValidator(_comma_list)] | None = None
     cover: Text | None = None
     status: Annotated[Status, BeforeValidator(_lowercase)] = "ready"
@@ -94,21 +138,34 @@ class FrontMatter(_Strict):
     youtube: YouTubeOverride | None = None
     telegram: ChannelOverride | None = None
 
-    @model_validator(mode="after")
-    def _window_is_ordered(self) -> FrontMatter:
-        if (
-            self.not_before
-            and self.not_after
-            and _as_datetime(self.not_before) > _as_datetime(self.not_after, end_of_day=True)
-        ):
-            raise ValueError("'not_before' is later than 'not_after'")
-        return self
+    @field_validator("not_after")
+    @classmethod
+    def _window_is_ordered(
+        cls, value: DateOrTime | None, info: ValidationInfo
+    ) -> DateOrTime | None:
+        before = info.data.get("not_before")
+        if before and value and _later(before, value):
+            raise PydanticCustomError(
+                "window",
+                "{after} is before not_before ({before}), so the item could never be published; "
+                "correct one of the two dates",
+                {"after": str(value), "before": str(before)},
+            )
+        return value
 
     def override(self, channel: str) -> ChannelOverride | None:
         return getattr(self, channel, None)
 
 
+def _later(before: DateOrTime, after: DateOrTime) -> bool:
+    """Whether `before` falls after `after` (a date alone in `after` covers its whole day)."""
+    start, end = _as_datetime(before), _as_datetime(after, end_of_day=True)
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    return start > end
+
+
 def _as_datetime(value: DateOrTime, end_of_day: bool = False) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
+        return value
     return dt.datetime.combine(value, dt.time.max if end_of_day else dt.time.min)
