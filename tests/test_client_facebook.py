@@ -204,6 +204,12 @@ class HookedSteps:
         self.inner.record(step, result)
         self.hook(step)
 
+    def attempt(self, step: str, failure: str | None = None) -> None:
+        self.inner.attempt(step, failure)
+
+    def maybe_sent(self, step: str) -> bool:
+        return self.inner.maybe_sent(step)
+
 
 def test_failure_on_second_photo_resumes_without_uploading_the_first_again(
     posts: dict[str, Post], fake: FakeFacebook, make_client: ClientFactory, store: Store

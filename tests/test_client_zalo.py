@@ -30,9 +30,11 @@ from publisher.clients.zalo import (
     exchange_code,
     new_code_verifier,
 )
+from publisher.content.model import ContentItem
 from publisher.publishing.errors import PublishError
 from publisher.publishing.executor import publish_post
-from publisher.publishing.model import ClientEnv, MemoryStepLog
+from publisher.publishing.model import ClientEnv, LookupNotSupported, MemoryStepLog
+from publisher.publishing.service import PublishService
 from publisher.render.service import Renderer
 from publisher.store.database import Store, open_store
 from publisher.workspace import open_workspace
@@ -617,3 +619,53 @@ def test_fake_rejects_what_zalo_rejects(
     assert fake.articles == [] and fake.broadcasts == []
     bare = requests.post(f"{fake.base_url}/v2.0/article/create", json=article, timeout=2)
     assert (bare.status_code, bare.json()["error"]) == (200, -216)
+
+
+# -- settling through PublishService, as the scheduler does ---------------------------------
+def live_service(tmp_path: Path, fake: ZaloFake) -> tuple[PublishService, ContentItem]:
+    root = copy_sample(tmp_path / "ws")
+    settings = (root / "channels" / "zalo.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("mode: outbox", "mode: live").replace("broadcast: false", "")
+    settings += f"broadcast: true\napi_base: {fake.base_url}\noauth_base: {fake.base_url}\n"
+    (root / "channels" / "zalo.yaml").write_text(settings, encoding="utf-8")
+    environ = {f"ZALO_{name.upper()}": value for name, value in SECRETS.items()}
+    catalog = load_catalog(open_workspace(root, environ))
+    item = catalog.item(KICKOFF)
+    assert item is not None
+    return PublishService(catalog, open_store(tmp_path / "state"), timeout=0.5), item
+
+
+def test_a_broadcast_that_may_have_gone_out_is_never_sent_again_by_a_lookup(
+    fake: ZaloFake, tmp_path: Path
+) -> None:
+    """The article can be looked up, the broadcast cannot: its outcome stays unknown."""
+    service, item = live_service(tmp_path, fake)
+    fake.inject(Fault(delay=0.8, path_contains="/oa/message"))  # sent, answered too late
+    with pytest.raises(PublishError) as caught:
+        service.publish(item, "zalo")
+    assert caught.value.kind == "unknown"
+    wait_until_true(lambda: len(fake.broadcasts) == 1)
+    with pytest.raises(LookupNotSupported, match="broadcast step went out cannot be checked"):
+        service.record_existing(item, "zalo")
+    assert len(fake.broadcasts) == 1 and len(fake.articles) == 1
+
+
+def test_a_broadcast_refused_before_sending_is_sent_after_the_lookup(
+    fake: ZaloFake, tmp_path: Path
+) -> None:
+    service, item = live_service(tmp_path, fake)
+    fake.inject(zalo_error(-218, "User limit", "/oa/message"))  # known not sent
+    with pytest.raises(PublishError) as caught:
+        service.publish(item, "zalo")
+    assert caught.value.kind == "retryable"
+    assert service.record_existing(item, "zalo")  # e.g. a crash, then the start-up lookup
+    receipt = service.publish(item, "zalo")
+    assert len(fake.broadcasts) == 1 and len(fake.articles) == 1
+    assert receipt.remote_id == fake.articles[0].id
+
+
+def wait_until_true(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the fake never got there"
+        time.sleep(0.02)

@@ -50,6 +50,7 @@ def publish_post(
         if done is None:
             _check_files(post, call.files)
             call = dataclasses.replace(call, endpoint=resolve(call.endpoint, results))
+            steps.attempt(call.step)
             crashpoints.reach("before-request")
             done = _run(client, call, resolve(call.payload, results), steps, secrets)
             crashpoints.reach("after-response")
@@ -62,17 +63,25 @@ def publish_post(
 
 
 def _run(
-    client: PlatformClient, call: Any, payload: dict[str, Any], steps: StepLog, secrets: list[str]
+    client: PlatformClient,
+    call: Any,
+    payload: dict[str, Any],
+    steps: StepLog,
+    secrets: list[str],
 ) -> dict[str, Any]:
+    """One call; a failure known to have sent nothing closes the step's attempt."""
     try:
         return client.run(call, payload, steps)
     except PublishError as exc:
-        raise exc.redacted(secrets) from None
+        error = exc.redacted(secrets)
     except SealError as exc:  # nothing was sent: the stored token could not even be read
-        raise PublishError("auth", str(exc), platform=client.platform) from None
+        error = PublishError("auth", str(exc), platform=client.platform)
     except Exception as exc:  # a client bug or an unmapped library error: maybe sent
         message = redact(f"{type(exc).__name__}: {exc}", secrets)
-        raise PublishError("unknown", message, platform=client.platform) from None
+        error = PublishError("unknown", message, platform=client.platform)
+    if error.kind != "unknown":
+        steps.attempt(call.step, error.kind)
+    raise error from None
 
 
 def _check_files(post: Post, files: dict[str, str]) -> None:

@@ -25,6 +25,15 @@ class StepLog(Protocol):
 
     def record(self, step: str, result: dict[str, Any]) -> None: ...
 
+    def attempt(self, step: str, failure: str | None = None) -> None:
+        """Note that `step`'s request is about to leave (`failure` None), or that it failed
+        with a PublishError kind known to have sent nothing."""
+        ...
+
+    def maybe_sent(self, step: str) -> bool:
+        """`step` has no answer, but its last request may have reached the platform."""
+        ...
+
 
 class PlatformClient(Protocol):
     """The platform half of a channel: performs calls, never formats anything."""
@@ -56,7 +65,7 @@ FOUND_STEP = "_step"
 
 
 class LookupNotSupported(Exception):
-    """The platform cannot tell whether a post exists: an unknown outcome stays unknown."""
+    """The platform cannot tell whether (part of) a post exists: an unknown stays unknown."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +97,19 @@ class MemoryStepLog:
 
     def __init__(self) -> None:
         self.results: dict[str, dict[str, Any]] = {}
+        self.attempts: dict[str, str | None] = {}
 
     def get(self, step: str) -> dict[str, Any] | None:
         return self.results.get(step)
 
     def record(self, step: str, result: dict[str, Any]) -> None:
         self.results[step] = result
+
+    def attempt(self, step: str, failure: str | None = None) -> None:
+        self.attempts[step] = failure
+
+    def maybe_sent(self, step: str) -> bool:
+        return step in self.attempts and self.attempts[step] is None and step not in self.results
 
 
 @dataclass(frozen=True)

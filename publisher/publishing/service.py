@@ -11,7 +11,13 @@ from publisher.adapters.base import ChannelSettings, Post
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.publishing.executor import publish_post
-from publisher.publishing.model import FOUND_STEP, ClientEnv, PlatformClient, Receipt
+from publisher.publishing.model import (
+    FOUND_STEP,
+    ClientEnv,
+    LookupNotSupported,
+    PlatformClient,
+    Receipt,
+)
 from publisher.publishing.outbox import OutboxClient, outbox_folder, write_json
 from publisher.publishing.static_site import StaticSiteClient
 from publisher.render.service import Renderer
@@ -69,7 +75,8 @@ class PublishService:
         an answer, are recorded, so the next `publish` runs only the steps after it (a
         Zalo broadcast, a YouTube thumbnail) and sends nothing twice. False when the
         platform does not have the post. Raises LookupNotSupported where the platform
-        cannot tell (Telegram), PublishError when the lookup itself fails.
+        cannot tell (Telegram), or when a later step may have been sent and cannot be
+        looked up (a Zalo broadcast); PublishError when the lookup itself fails.
         """
         post = self.renderer.render(item, channel)
         client = self.client(channel, post)
@@ -79,11 +86,17 @@ class PublishService:
             return False
         found = dict(found)
         settled_step = found.pop(FOUND_STEP, post.calls[-1].step)
-        for call in post.calls:
+        settled_index = next(i for i, c in enumerate(post.calls) if c.step == settled_step)
+        for call in post.calls[: settled_index + 1]:
             if steps.get(call.step) is None:
                 steps.record(call.step, found if call.step == settled_step else {"settled": True})
-            if call.step == settled_step:
-                break
+        uncertain = [c.step for c in post.calls[settled_index + 1 :] if steps.maybe_sent(c.step)]
+        if uncertain:
+            raise LookupNotSupported(
+                f"the post is on {channel}, but whether its {', '.join(uncertain)} step went "
+                "out cannot be checked: look at the channel, then mark the delivery published "
+                "or not published with 'publisher resolve'"
+            )
         return True
 
     def client(self, channel: str, post: Post) -> PlatformClient:

@@ -74,6 +74,9 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+ATTEMPT_PREFIX = "attempt:"  # rows of the steps table that note a request about to leave
+
+
 class StoredStepLog:
     """The StepLog of one delivery, each result committed as soon as it is recorded."""
 
@@ -113,9 +116,19 @@ class StoredStepLog:
                 )
                 connection.execute(schema.steps.insert().values(**values))
 
+    def attempt(self, step: str, failure: str | None = None) -> None:
+        self.record(ATTEMPT_PREFIX + step, {"failure": failure})
+
+    def maybe_sent(self, step: str) -> bool:
+        attempt = self.get(ATTEMPT_PREFIX + step)
+        return attempt is not None and attempt["failure"] is None and self.get(step) is None
+
     def all(self) -> dict[str, dict[str, Any]]:
+        """Every step's answer (attempts left out)."""
         table = schema.steps
-        query = select(table.c.step, table.c.result).where(table.c.delivery == self.delivery)
+        query = select(table.c.step, table.c.result).where(
+            table.c.delivery == self.delivery, table.c.step.not_like(ATTEMPT_PREFIX + "%")
+        )
         with self.engine.connect() as connection:
             return {row.step: row.result for row in connection.execute(query)}
 
