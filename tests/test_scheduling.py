@@ -147,6 +147,33 @@ def test_social_posts_wait_for_the_portal_article(small: WorkspaceBuilder) -> No
     runner.close()
 
 
+def test_social_posts_are_held_while_the_portal_outcome_is_unknown(
+    small: WorkspaceBuilder,
+) -> None:
+    """Held with the reason in `status`, looked at hourly, released when it is resolved."""
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    portal = runner.store.deliveries.find("a", "portal")
+    assert portal is not None
+    runner.store.deliveries.change(portal, "unknown", at(1, 8), "?", state="unknown", error="lost")
+    for minute in range(30, 240, 5):  # the telegram post is due at 08:30
+        runner.tick(at(1, 8) + dt.timedelta(minutes=minute))
+    telegram = runner.store.deliveries.find("a", "telegram")
+    assert telegram is not None and telegram.state == "scheduled"
+    assert telegram.error and f"publisher resolve {portal.id}" in telegram.error
+    assert kinds(runner, "a", "telegram").count("waiting-for-portal") == 4  # hourly, not 5 min
+    runner.close()
+    cli = CliRunner()
+    root = ["--root", str(small.root)]
+    assert "held back: waiting for the portal article" in cli.invoke(main, [*root, "status"]).output
+    assert cli.invoke(main, [*root, "resolve", str(portal.id), "--published"]).exit_code == 0
+    runner = runner_for(small)
+    runner.tick(dt.datetime.now(dt.UTC))  # `resolve` works on the wall clock
+    assert states(runner)[("a", "telegram")] == "published"
+    assert kinds(runner, "a", "telegram")[-3:] == ["released", "sending", "published"]
+    runner.close()
+
+
 def test_a_second_instance_refuses_to_start(small: WorkspaceBuilder) -> None:
     workspace = open_workspace(small.root, {})
     workspace.state_dir.mkdir(parents=True, exist_ok=True)

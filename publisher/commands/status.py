@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from publisher.commands.output import console, print_json
 from publisher.errors import WorkspaceError
 from publisher.store.database import Store, open_workspace_store
-from publisher.store.deliveries import Delivery, utcnow
+from publisher.store.deliveries import HELD_BY_PORTAL, Delivery, utcnow
 from publisher.workspace import open_workspace
 
 UNKNOWN_ADVICE = (
@@ -75,11 +76,32 @@ def _print_status(groups: dict[str, list[Delivery]], pauses: dict, upcoming: int
             f"[green]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
             f"published {delivery.published_at:%d/%m %H:%M} {delivery.url or ''}[/]"
         )
+    for delivery in groups["scheduled"]:
+        if delivery.error_kind == HELD_BY_PORTAL:
+            out.print(
+                f"[yellow]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
+                f"held back: {escape(delivery.error)}[/]"
+            )
     for delivery in groups["scheduled"][:upcoming]:
         out.print(
             f"#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
             f"due {delivery.due_at:%d/%m/%Y %H:%M} UTC"
         )
+
+
+def _release_waiting_posts(store: Store, portal: Delivery, now: dt.datetime) -> None:
+    """Social posts held back by the portal article's unknown outcome are looked at now."""
+    for delivery in store.deliveries.in_state("scheduled"):
+        if delivery.item_id == portal.item_id and delivery.error_kind == HELD_BY_PORTAL:
+            store.deliveries.change(
+                delivery,
+                "released",
+                now,
+                "the portal article was resolved",
+                due_at=now,
+                error=None,
+                error_kind=None,
+            )
 
 
 def _find(store: Store, reference: str) -> Delivery:
@@ -155,6 +177,8 @@ def run_resolve(root: Path, reference: str, published: bool, url: str | None) ->
                 state="scheduled",
                 due_at=now,
             )
+        if delivery.channel == "portal":
+            _release_waiting_posts(store, delivery, now)
     finally:
         store.close()
     console().print(f"#{delivery.id} marked {'published' if published else 'to send again'}")

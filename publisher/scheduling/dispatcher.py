@@ -20,10 +20,11 @@ from publisher.publishing.model import LookupNotSupported
 from publisher.publishing.service import PublishService
 from publisher.scheduling import crashpoints
 from publisher.scheduling.backoff import MAX_ATTEMPTS, next_attempt
-from publisher.store.deliveries import Delivery, DeliveryStore, detail_json
+from publisher.store.deliveries import HELD_BY_PORTAL, Delivery, DeliveryStore, detail_json
 
 log = logging.getLogger(__name__)
 PORTAL_WAIT = dt.timedelta(minutes=5)
+PORTAL_UNKNOWN_WAIT = dt.timedelta(hours=1)  # an operator has to look: no need to poll often
 
 
 @dataclass
@@ -102,13 +103,17 @@ class Dispatcher:
         """Settle an unknown outcome by looking the post up on the platform.
 
         Found: its steps are recorded and it is scheduled again, so the next tick only
-        finishes what is left. Not found: scheduled again, to be sent. No lookup (or a
-        failed one): it stays unknown, in `status`, until an operator or the next start.
+        finishes what is left. Not found: scheduled again, to be sent. No lookup, a step
+        that may have gone out and cannot be looked up, or a failed lookup: it stays
+        unknown, with the reason, in `status`, until an operator or the next start.
         """
         try:
             found = self.service.record_existing(item, delivery.channel)
-        except LookupNotSupported:
-            return delivery
+        except LookupNotSupported as reason:
+            text, error = str(reason), delivery.error or ""
+            if text not in error:
+                error = f"{error}; {text}" if error else text
+            return self.deliveries.change(delivery, "cannot-check", now, text, error=error)
         except PublishError as error:
             return self.deliveries.change(delivery, "lookup-failed", now, str(error))
         text = "found on the platform" if found else "the platform does not have it: sending again"
@@ -169,9 +174,31 @@ class Dispatcher:
             return self.deliveries.change(
                 delivery, "failed", now, text, state="failed", error=text, error_kind="permanent"
             )
+        if portal.state == "unknown":
+            text = (
+                f"waiting for the portal article (#{portal.id}), whose outcome is unknown: "
+                f"check the portal, then 'publisher resolve {portal.id}'"
+            )
+            return self.deliveries.change(
+                delivery,
+                "waiting-for-portal",
+                now,
+                text,
+                due_at=now + PORTAL_UNKNOWN_WAIT,
+                error=text,
+                error_kind=HELD_BY_PORTAL,
+            )
         wait_until = max(portal.due_at, now) + PORTAL_WAIT
+        released = (
+            {"error": None, "error_kind": None} if delivery.error_kind == HELD_BY_PORTAL else {}
+        )
         return self.deliveries.change(
-            delivery, "waiting-for-portal", now, wait_until.isoformat(), due_at=wait_until
+            delivery,
+            "waiting-for-portal",
+            now,
+            wait_until.isoformat(),
+            due_at=wait_until,
+            **released,
         )
 
     def _handle_lateness(

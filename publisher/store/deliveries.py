@@ -23,6 +23,8 @@ from publisher.store import schema
 State = Literal[
     "scheduled", "sending", "published", "failed", "unknown", "skipped-late", "cancelled"
 ]
+# The error_kind of a social post held back while its portal article's outcome is unknown.
+HELD_BY_PORTAL = "portal-unknown"
 FINAL_STATES = frozenset({"published", "failed", "skipped-late", "cancelled"})
 
 
