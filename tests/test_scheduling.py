@@ -18,7 +18,10 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 from publisher.cli import main
+from publisher.content.model import ContentItem
 from publisher.errors import WorkspaceError
+from publisher.publishing.errors import PublishError
+from publisher.publishing.model import Receipt
 from publisher.scheduling.daemon import Service
 from publisher.scheduling.runner import CampaignRunner, rehearse
 from publisher.workspace import open_workspace
@@ -171,6 +174,38 @@ def test_social_posts_are_held_while_the_portal_outcome_is_unknown(
     runner.tick(dt.datetime.now(dt.UTC))  # `resolve` works on the wall clock
     assert states(runner)[("a", "telegram")] == "published"
     assert kinds(runner, "a", "telegram")[-3:] == ["released", "sending", "published"]
+    runner.close()
+
+
+@pytest.mark.parametrize("last_day", [3, 4])
+def test_a_retry_that_crosses_midnight_keeps_the_daily_cap(
+    small: WorkspaceBuilder, last_day: int
+) -> None:
+    """Asked to wait two hours at 23:00, the post would land on a day whose one post is
+    taken: it goes to the next free slot instead, or is skipped with the reason."""
+    calendar = CALENDAR.replace('["08:30", "20:00"]', '["23:00"]\n        daily_cap: 1')
+    small.write("schedules.yaml", calendar.replace("end: 2026-12-05", f"end: 2026-12-0{last_day}"))
+    small.article("c.md", "title: Bài C\ndate: 2026-11-03\n")  # a, b, c: one post a day
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    real_publish = runner.dispatcher.service.publish
+    limited = PublishError("retryable", "Too Many Requests", platform="telegram", retry_after=7200)
+
+    def publish(item: ContentItem, channel: str) -> Receipt:
+        if channel == "telegram" and item.id == "a":
+            raise limited
+        return real_publish(item, channel)
+
+    runner.dispatcher.service.publish = publish  # type: ignore[method-assign]
+    runner.tick(at(1, 8))
+    runner.tick(at(1, 23))
+    a = runner.store.deliveries.find("a", "telegram")
+    assert a is not None
+    if last_day == 4:  # the 2nd and the 3rd have b's and c's posts; the 4th is free
+        assert (a.state, a.due_at) == ("scheduled", at(4, 23))
+    else:
+        assert a.state == "skipped-late"
+        assert a.error and "already has its daily cap of telegram posts" in a.error
     runner.close()
 
 

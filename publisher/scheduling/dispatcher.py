@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.planning.planner import make_plan
+from publisher.planning.slots import campaign_slots, campaign_zone
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import LookupNotSupported
 from publisher.publishing.service import PublishService
 from publisher.scheduling import crashpoints
 from publisher.scheduling.backoff import MAX_ATTEMPTS, next_attempt
+from publisher.settings.schedules import Campaign
 from publisher.store.deliveries import HELD_BY_PORTAL, Delivery, DeliveryStore, detail_json
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,17 @@ class Dispatcher:
         text = str(error)
         if error.kind == "retryable" and delivery.attempts < MAX_ATTEMPTS:
             retry = next_attempt(now, delivery.attempts, error.retry_after, self.rng)
+            if self._day_is_full(delivery, retry):
+                moved = self._next_free_slot(item, delivery, retry)
+                if moved is None:
+                    text = (
+                        f"{text}; the retry at {retry:%d/%m %H:%M} UTC falls on a day that already "
+                        f"has its daily cap of {delivery.channel} posts, and no free slot is left"
+                    )
+                    return self.deliveries.change(
+                        delivery, "skipped-late", now, text, state="skipped-late", error=text
+                    )
+                retry = moved
             return self.deliveries.change(
                 delivery,
                 "retry",
@@ -205,9 +218,7 @@ class Dispatcher:
         self, item: ContentItem, delivery: Delivery, now: dt.datetime
     ) -> Delivery | None:
         """Late within the grace window: publish now. Later: move to the next free slot."""
-        campaign = next(
-            (c for c in self.catalog.schedules.campaigns if c.id == delivery.campaign), None
-        )
+        campaign = self._campaign(delivery)
         grace = campaign.grace if campaign else dt.timedelta(hours=2)
         lateness = now - delivery.due_at
         if lateness <= grace:
@@ -230,6 +241,35 @@ class Dispatcher:
             due_at=new_time,
         )
 
+    def _campaign(self, delivery: Delivery) -> Campaign | None:
+        return next(
+            (c for c in self.catalog.schedules.campaigns if c.id == delivery.campaign), None
+        )
+
+    def _day_is_full(self, delivery: Delivery, moment: dt.datetime) -> bool:
+        """Whether the local day of `moment` already has as many posts on the delivery's
+        channel as it has slots (its daily cap; none on a blackout day or outside the
+        campaign), not counting the delivery itself."""
+        campaign = self._campaign(delivery)
+        if campaign is None:
+            return False
+        zone = campaign_zone(campaign, self.catalog.schedules.zone)
+        day = moment.astimezone(zone).date()
+        slots = [
+            s
+            for s in campaign_slots(campaign, zone, (delivery.channel,))
+            if s.at.astimezone(zone).date() == day
+        ]
+        taken = [
+            d
+            for d in self.deliveries.all()
+            if d.channel == delivery.channel
+            and d.id != delivery.id
+            and d.state not in ("cancelled", "failed", "skipped-late")
+            and (d.published_at or d.due_at).astimezone(zone).date() == day
+        ]
+        return len(taken) >= len(slots)
+
     def _next_free_slot(
         self, item: ContentItem, delivery: Delivery, now: dt.datetime
     ) -> dt.datetime | None:
@@ -244,7 +284,8 @@ class Dispatcher:
             if d.id != delivery.id and d.state != "cancelled"
         }
         enabled = tuple(n for n, c in self.catalog.channels.items() if c.enabled)
-        plan = make_plan(self.catalog.schedules, [item], enabled, now=now, fixed=fixed)
+        items = [i for i in self.catalog.items if i.id != item.id]  # they hold their slots
+        plan = make_plan(self.catalog.schedules, [*items, item], enabled, now=now, fixed=fixed)
         post = plan.post((item.id, delivery.channel))
         return post.at if post else None
 
