@@ -137,6 +137,39 @@ def test_a_delivery_left_sending_by_a_crash_is_recovered_once(small: WorkspaceBu
     restarted.close()
 
 
+def test_a_failed_lookup_is_repeated_until_it_settles(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    due = runner.store.deliveries.due(at(1, 8, 0))[0]
+    runner.store.deliveries.claim(due, "hash", at(1, 8, 0))  # then the process dies
+    answers: list[bool | PublishError] = [PublishError("retryable", "busy", platform="portal")]
+    answers.append(False)  # the platform does not have it
+
+    def record_existing(item: ContentItem, channel: str) -> bool:
+        answer = answers.pop(0)
+        if isinstance(answer, PublishError):
+            raise answer
+        return answer
+
+    runner.dispatcher.service.record_existing = record_existing  # type: ignore[method-assign]
+    [settled] = runner.recover(at(1, 8, 5))
+    assert settled.state == "unknown"
+    assert runner.store.deliveries.next_due() == at(1, 8, 20)  # looked up again in 15 min
+    runner.tick(at(1, 8, 10))
+    assert answers  # not yet
+    runner.tick(at(1, 8, 20))
+    runner.tick(at(1, 8, 20))
+    assert states(runner)[("a", "portal")] == "published"
+    assert kinds(runner, "a", "portal")[2:] == [
+        "interrupted",
+        "lookup-failed",
+        "not-found",
+        "sending",
+        "published",
+    ]
+    runner.close()
+
+
 def test_social_posts_wait_for_the_portal_article(small: WorkspaceBuilder) -> None:
     runner = runner_for(small)
     runner.announce(at(1, 0))

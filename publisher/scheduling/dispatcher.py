@@ -22,11 +22,18 @@ from publisher.publishing.service import PublishService
 from publisher.scheduling import crashpoints
 from publisher.scheduling.backoff import MAX_ATTEMPTS, next_attempt
 from publisher.settings.schedules import Campaign
-from publisher.store.deliveries import HELD_BY_PORTAL, Delivery, DeliveryStore, detail_json
+from publisher.store.deliveries import (
+    HELD_BY_PORTAL,
+    LOOKUP_PENDING,
+    Delivery,
+    DeliveryStore,
+    detail_json,
+)
 
 log = logging.getLogger(__name__)
 PORTAL_WAIT = dt.timedelta(minutes=5)
 PORTAL_UNKNOWN_WAIT = dt.timedelta(hours=1)  # an operator has to look: no need to poll often
+LOOKUP_RETRY = dt.timedelta(minutes=15)  # a failed lookup (the platform busy, a timeout) again
 
 
 @dataclass
@@ -64,6 +71,10 @@ class Dispatcher:
                 report.problems.append(outcome)
             if outcome.error_kind == "auth":
                 paused = self.deliveries.pauses()
+        for delivery in self.deliveries.lookups_due(now):
+            item = self.catalog.item(delivery.item_id)
+            if item is not None and delivery.channel not in paused:
+                self.settle(item, delivery, now)
         return report
 
     def dispatch(self, delivery: Delivery, now: dt.datetime) -> Delivery | None:
@@ -105,9 +116,9 @@ class Dispatcher:
         """Settle an unknown outcome by looking the post up on the platform.
 
         Found: its steps are recorded and it is scheduled again, so the next tick only
-        finishes what is left. Not found: scheduled again, to be sent. No lookup, a step
-        that may have gone out and cannot be looked up, or a failed lookup: it stays
-        unknown, with the reason, in `status`, until an operator or the next start.
+        finishes what is left. Not found: scheduled again, to be sent. A failed lookup is
+        repeated every LOOKUP_RETRY. No lookup, or a step that may have gone out and cannot
+        be looked up: it stays unknown, with the reason, in `status`, for an operator.
         """
         try:
             found = self.service.record_existing(item, delivery.channel)
@@ -115,12 +126,23 @@ class Dispatcher:
             text, error = str(reason), delivery.error or ""
             if text not in error:
                 error = f"{error}; {text}" if error else text
-            return self.deliveries.change(delivery, "cannot-check", now, text, error=error)
+            return self.deliveries.change(
+                delivery, "cannot-check", now, text, error=error, error_kind="unknown"
+            )
         except PublishError as error:
-            return self.deliveries.change(delivery, "lookup-failed", now, str(error))
+            return self.deliveries.change(
+                delivery,
+                "lookup-failed",
+                now,
+                detail_json(error=str(error), again=(now + LOOKUP_RETRY).isoformat()),
+                due_at=now + LOOKUP_RETRY,
+                error_kind=LOOKUP_PENDING,
+            )
         text = "found on the platform" if found else "the platform does not have it: sending again"
         kind = "found" if found else "not-found"
-        return self.deliveries.change(delivery, kind, now, text, state="scheduled", due_at=now)
+        return self.deliveries.change(
+            delivery, kind, now, text, state="scheduled", due_at=now, error_kind=None
+        )
 
     def _failed(
         self, item: ContentItem, delivery: Delivery, error: PublishError, now: dt.datetime

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Row, and_, func, select
+from sqlalchemy import Engine, Row, and_, func, or_, select
 
 from publisher.store import schema
 
@@ -25,6 +25,8 @@ State = Literal[
 ]
 # The error_kind of a social post held back while its portal article's outcome is unknown.
 HELD_BY_PORTAL = "portal-unknown"
+# The error_kind of an unknown delivery whose lookup failed: it is looked up again at due_at.
+LOOKUP_PENDING = "lookup"
 FINAL_STATES = frozenset({"published", "failed", "skipped-late", "cancelled"})
 
 
@@ -125,10 +127,24 @@ class DeliveryStore:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def next_due(self) -> dt.datetime | None:
+        """The earliest moment something is due: a post to send or a lookup to repeat."""
         table = schema.deliveries
-        query = select(func.min(table.c.due_at)).where(table.c.state == "scheduled")
+        query = select(func.min(table.c.due_at)).where(
+            or_(table.c.state == "scheduled", _lookup_pending(table))
+        )
         with self.engine.connect() as connection:
             return connection.execute(query).scalar()
+
+    def lookups_due(self, now: dt.datetime) -> list[Delivery]:
+        """Unknown deliveries whose failed lookup is to be repeated by `now`."""
+        table = schema.deliveries
+        query = (
+            select(table)
+            .where(_lookup_pending(table), table.c.due_at <= now)
+            .order_by(table.c.due_at, table.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def events(self, delivery_id: int | None = None) -> list[Event]:
         table = schema.events
@@ -271,3 +287,7 @@ def _log(
 
 def detail_json(**values: Any) -> str:
     return json.dumps(values, ensure_ascii=False, default=str)
+
+
+def _lookup_pending(table: Any) -> Any:
+    return and_(table.c.state == "unknown", table.c.error_kind == LOOKUP_PENDING)
