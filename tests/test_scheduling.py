@@ -176,6 +176,7 @@ def test_social_posts_wait_for_the_portal_article(small: WorkspaceBuilder) -> No
     portal = runner.store.deliveries.find("a", "portal")
     assert portal is not None
     runner.store.deliveries.pause("portal", "testing", at(1, 0))
+    assert runner.store.deliveries.next_due() == at(1, 8, 30)  # not the paused portal's 08:00
     runner.tick(at(1, 8, 30))
     telegram = runner.store.deliveries.find("a", "telegram")
     assert telegram is not None and telegram.state == "scheduled" and telegram.due_at > at(1, 8, 30)

@@ -127,10 +127,13 @@ class DeliveryStore:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def next_due(self) -> dt.datetime | None:
-        """The earliest moment something is due: a post to send or a lookup to repeat."""
+        """The earliest moment something is due: a post to send or a lookup to repeat, on a
+        channel that is not paused."""
         table = schema.deliveries
+        paused = select(schema.channel_pauses.c.channel)
         query = select(func.min(table.c.due_at)).where(
-            or_(table.c.state == "scheduled", _lookup_pending(table))
+            or_(table.c.state == "scheduled", _lookup_pending(table)),
+            table.c.channel.not_in(paused),
         )
         with self.engine.connect() as connection:
             return connection.execute(query).scalar()
