@@ -1,0 +1,194 @@
+"""The runner process of the reliability tests: `publisher run` on a simulated clock.
+
+It builds a CampaignRunner on the workspace exactly as `publisher run` does, announces the
+plan, recovers what a previous process left `sending`, then ticks the simulated clock from
+due time to due time until the calendar is done. Killed at any moment, it is started
+again, and carries on from the state store and the clock it left in the context file.
+
+What the harness adds, and nothing else: the simulated clock reaches the platform clients
+(PublishService gives them the wall clock); the clients time out after `timeout` seconds;
+the context file names the delivery being worked on, for the fakes; and a crash point
+can be scoped to one channel (`crash`: the N-th passage of a point while a delivery of
+that channel is dispatched), through PUBLISHER_CRASH_AT and `crashpoints.configure`.
+
+Exit codes: 0 the calendar is done; 3 everything else is done but a channel is paused
+(credentials refused: the operator's turn); 4 nothing moves for another reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from publisher.publishing import service as service_module
+from publisher.publishing.model import ClientEnv
+from publisher.scheduling import crashpoints
+from publisher.scheduling.dispatcher import Dispatcher
+from publisher.scheduling.runner import CampaignRunner
+from publisher.store.deliveries import DeliveryStore
+from publisher.workspace import open_workspace
+
+from . import context
+
+EXIT_DONE, EXIT_PAUSED, EXIT_STUCK = 0, 3, 4
+LOG = "driver.log"
+# Imported by the fork server before it forks drivers, so a restart costs no import time.
+PRELOAD = (
+    "tests.reliability.driver",
+    "publisher.clients.facebook",
+    "publisher.clients.portal",
+    "publisher.clients.telegram",
+    "publisher.clients.youtube",
+    "publisher.clients.zalo",
+    "googleapiclient.discovery",
+    "googleapiclient.http",
+    "telegram",
+    "telegram.request",
+    "httpx",
+    "httpcore",
+    "anyio",
+    "trio",
+    "sqlite3",
+    "sqlalchemy.dialects.sqlite",
+    "markdown.extensions",
+    "PIL.TiffImagePlugin",
+)
+
+
+@dataclass(frozen=True)
+class DriverConfig:
+    root: str
+    env: dict[str, str]
+    start: dt.datetime
+    end: dt.datetime
+    timeout: float = 0.5
+    downtime: dt.timedelta = dt.timedelta(0)  # simulated time lost by a restart
+    crash: tuple[str, str, int] | None = None  # (channel, point, nth)
+    seed: int = 0
+
+
+class SimulatedClock:
+    """The simulated now, kept in the context file so a restarted driver resumes from it."""
+
+    def __init__(self, folder: Path, start: dt.datetime, downtime: dt.timedelta) -> None:
+        self.folder = folder
+        last = context.read(folder)
+        self.now = last.now + downtime if last else start
+        self.stack: list[context.Context] = []
+        self.set(self.now)
+
+    def current(self) -> dt.datetime:
+        return self.now.astimezone(dt.UTC)
+
+    def set(self, moment: dt.datetime) -> None:
+        self.now = moment
+        context.write(self.folder, context.Context(moment))
+
+    def enter(self, delivery: int, channel: str, activity: str) -> None:
+        entered = context.Context(self.now, delivery, channel, activity)
+        self.stack.append(entered)
+        context.write(self.folder, entered)
+
+    def leave(self) -> None:
+        self.stack.pop()
+        context.write(self.folder, self.stack[-1] if self.stack else context.Context(self.now))
+
+    @property
+    def channel(self) -> str | None:
+        return self.stack[-1].channel if self.stack else None
+
+
+def observe(dispatcher: Dispatcher, clock: SimulatedClock) -> None:
+    """Name the delivery being dispatched or settled in the context file."""
+    for name in ("dispatch", "settle"):
+        original = getattr(dispatcher, name)
+        setattr(dispatcher, name, _observed(original, clock, name))
+
+
+def _observed(original: Callable[..., Any], clock: SimulatedClock, activity: str) -> Any:
+    @functools.wraps(original)
+    def wrapper(*args: Any) -> Any:
+        delivery = args[1] if activity == "settle" else args[0]
+        clock.enter(delivery.id, delivery.channel, activity)
+        try:
+            return original(*args)
+        finally:
+            clock.leave()
+
+    return wrapper
+
+
+def scope_crash(clock: SimulatedClock, channel: str, point: str, nth: int) -> None:
+    """Arm PUBLISHER_CRASH_AT=point at the `nth` passage while `channel` is dispatched."""
+    real = crashpoints.reach
+    passed = 0
+
+    def reach(name: str) -> None:
+        nonlocal passed
+        if name == point and clock.channel == channel:
+            passed += 1
+            if passed == nth:
+                os.environ[crashpoints.ENVIRONMENT_VARIABLE] = point
+                crashpoints.configure()  # the next line dies
+        real(name)
+
+    crashpoints.reach = reach  # type: ignore[assignment]
+
+
+def tick_through(runner: CampaignRunner, clock: SimulatedClock, end: dt.datetime) -> int:
+    """Tick from due time to due time until nothing is due before `end`."""
+    deliveries = runner.store.deliveries
+    moment = deliveries.next_due()
+    while moment is not None and moment <= end:
+        moment = max(moment, clock.now)
+        clock.set(moment)
+        before = _event_count(deliveries)
+        runner.tick(moment)
+        following = deliveries.next_due()
+        if following is not None and following <= moment and _event_count(deliveries) == before:
+            return EXIT_PAUSED if deliveries.pauses() else EXIT_STUCK
+        moment = following
+    return EXIT_PAUSED if deliveries.pauses() else EXIT_DONE
+
+
+def _event_count(deliveries: DeliveryStore) -> int:
+    from sqlalchemy import func, select
+
+    from publisher.store import schema
+
+    with deliveries.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(schema.events)).scalar() or 0
+
+
+def _log_to(path: Path) -> None:
+    """Warnings and a traceback, if any, go to the campaign's log (the fork server's stderr
+    is pytest's, and lost)."""
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 2)
+    os.close(log)
+    sys.stderr.write(f"-- driver {os.getpid()}\n")
+
+
+def main(config: DriverConfig) -> None:
+    """The process's whole life; its exit code says how it ended (see the module docstring)."""
+    os.environ.update(config.env)
+    root = Path(config.root)
+    _log_to(root / LOG)
+    clock = SimulatedClock(root, config.start, config.downtime)
+    service_module.ClientEnv = functools.partial(ClientEnv, clock=clock.current)  # type: ignore[misc]
+    if config.crash is not None:
+        scope_crash(clock, *config.crash)
+    runner = CampaignRunner(open_workspace(root), seed=config.seed)
+    runner.dispatcher.service.timeout = config.timeout
+    observe(runner.dispatcher, clock)
+    runner.announce(clock.now)
+    runner.recover(clock.now)
+    code = tick_through(runner, clock, config.end)
+    runner.close()
+    sys.exit(code)
