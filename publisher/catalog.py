@@ -27,9 +27,10 @@ class Catalog:
         return next((item for item in self.items if item.id == item_id), None)
 
 
-def load_catalog(workspace: Workspace) -> Catalog:
+def load_catalog(workspace: Workspace, workers: int = 1) -> Catalog:
+    """`workers` 2 lets a forked process share a cold load (only where no thread runs)."""
     problems = Problems()
     channels = load_channels(workspace, problems)
     schedules = load_schedules(workspace, problems)
-    items = load_content(workspace, channels, schedules.zone, problems)
+    items = load_content(workspace, channels, schedules.zone, problems, workers)
     return Catalog(workspace, channels, schedules, items, problems)

@@ -16,6 +16,9 @@ class LocatedError(Exception):
         self.message = message
         self.line = line
 
+    def __reduce__(self) -> tuple[type[LocatedError], tuple[str, int | None]]:
+        return (type(self), (self.message, self.line))  # pickled with its line
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from publisher.catalog import Catalog, load_catalog
 from publisher.commands.output import console, print_json
-from publisher.problems import Problem
+from publisher.parallel import available_workers
 from publisher.workspace import open_workspace
 
 
 def run_check(root: Path, as_json: bool = False, strict: bool = False) -> int:
-    catalog = load_catalog(open_workspace(root))
-    add_render_problems(catalog)
+    workers = available_workers()
+    catalog = load_catalog(open_workspace(root), workers)
+    add_render_problems(catalog, workers)
     if as_json:
         print_json(check_document(catalog))
     else:
@@ -21,11 +22,12 @@ def run_check(root: Path, as_json: bool = False, strict: bool = False) -> int:
     return 1 if problems.has_errors() or (strict and problems.warnings) else 0
 
 
-def add_render_problems(catalog: Catalog) -> None:
+def add_render_problems(catalog: Catalog, workers: int = 1) -> None:
     """Render every item for each of its channels; their warnings and errors are problems."""
     from publisher.render.service import Renderer
 
     renderer = Renderer(catalog)
+    renderer.prepare(catalog.items, workers)
     for item in catalog.items:
         for channel, post in renderer.render_item(item).items():
             for warning in post.warnings:
@@ -50,6 +52,7 @@ def check_document(catalog: Catalog) -> dict[str, object]:
 
 def _print_report(catalog: Catalog) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     items = Table(title="Items", title_justify="left", expand=False)
@@ -65,8 +68,12 @@ def _print_report(catalog: Catalog) -> None:
         enabled = "yes" if config.enabled else "no"
         channels.add_row(config.name, enabled, config.mode, config.file or "(none)")
     out.print(channels)
-    for problem in [*catalog.problems.errors, *catalog.problems.warnings]:
-        out.print(_styled(problem))
+    lines = [
+        Text(str(p), style="red" if p.severity == "error" else "yellow")
+        for p in [*catalog.problems.errors, *catalog.problems.warnings]
+    ]
+    if lines:
+        out.print(Text("\n").join(lines))  # one print: rich's cost is per call
     errors, warnings = len(catalog.problems.errors), len(catalog.problems.warnings)
     style = "bold red" if errors else "bold green"
     counts = f"{_plural(len(catalog.items), 'item')} loaded, {_plural(errors, 'error')}, "
@@ -76,9 +83,3 @@ def _print_report(catalog: Catalog) -> None:
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
-
-def _styled(problem: Problem) -> str:
-    from rich.markup import escape
-
-    colour = "red" if problem.severity == "error" else "yellow"
-    return f"[{colour}]{escape(str(problem))}[/]"

@@ -10,7 +10,9 @@ which could block a read forever).
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -160,29 +162,61 @@ def inside_workspace(path: Path, workspace_root: Path) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class ProbedFile:
+    """What probing and hashing a file found: the part of an Asset that the bytes decide."""
+
+    size: int
+    sha256: str
+    image: ImageInfo | None
+    video: VideoInfo | None
+
+
+Memo = Callable[[str, str, Callable[[], ProbedFile]], ProbedFile]
+
+
 def make_asset(
-    path: Path, rel: str, role: AssetRole, alt: str = "", channel: str | None = None
+    path: Path,
+    rel: str,
+    role: AssetRole,
+    alt: str = "",
+    channel: str | None = None,
+    memo: Memo | None = None,
 ) -> Asset:
-    """Probe and hash a resolved file; MediaError/AssetError when it is unusable."""
+    """Probe and hash a resolved file; MediaError/AssetError when it is unusable.
+
+    `memo(kind, key, compute)` may remember the probe by the file's identity (path, size,
+    modification time, inode): see LoadCache.remember.
+    """
     name = PurePosixPath(rel).name
-    mode = _mode(path, name)
-    if mode is None or not stat.S_ISREG(mode):
+    status = _status(path, name)
+    if status is None or not stat.S_ISREG(status.st_mode):
         raise AssetError(f"'{name}' is not a regular file")
-    image = probe_image(path) if is_image(path) else None
-    video = probe_video(path) if is_video(path) else None
-    if role in ("cover", "image") and image is None:
+    identity = f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ino}"
+    probed = (memo or _no_memo)("file", identity, lambda: _probe(path, name))
+    if role in ("cover", "image") and probed.image is None:
         if path.suffix.lower() in _VECTOR_SUFFIXES:
             raise AssetError(
                 f"'{name}': {path.suffix.lstrip('.').upper()} images are not supported; "
                 "export it as PNG or JPEG"
             )
         raise AssetError(f"'{name}' is not an image (use JPEG or PNG)")
+    return Asset(
+        path, rel, role, probed.size, probed.sha256, probed.image, probed.video, alt, channel
+    )
+
+
+def _probe(path: Path, name: str) -> ProbedFile:
+    image = probe_image(path) if is_image(path) else None
+    video = probe_video(path) if is_video(path) else None
     try:
-        size = path.stat().st_size
-        digest = file_sha256(path)
+        return ProbedFile(path.stat().st_size, file_sha256(path), image, video)
     except OSError as exc:
         raise AssetError(f"'{name}' cannot be read ({exc.strerror})") from None
-    return Asset(path, rel, role, size, digest, image, video, alt, channel)
+
+
+def _no_memo(kind: str, key: str, compute: Callable[[], ProbedFile]) -> ProbedFile:
+    return compute()
 
 
 def file_sha256(path: Path) -> str:
@@ -212,8 +246,14 @@ def _resolved(path: Path, reference: str) -> Path:
 
 def _mode(path: Path, reference: str) -> int | None:
     """The file's mode, None when it does not exist; AssetError when it cannot be checked."""
+    status = _status(path, reference)
+    return status.st_mode if status is not None else None
+
+
+def _status(path: Path, reference: str) -> os.stat_result | None:
+    """The file's stat, None when it does not exist; AssetError when it cannot be checked."""
     try:
-        return path.stat().st_mode
+        return path.stat()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError) as exc:

@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from publisher.content.frontmatter import (
     check_yaml_structure,
     split_front_matter,
 )
+from publisher.content.loadcache import CACHE_FILE, LoadCache
 from publisher.content.markdown import MarkdownError, ParsedMarkdown, parse_markdown
 from publisher.content.model import ContentItem, ItemKind
 from publisher.content.probe import MediaError, is_image, is_video
@@ -53,6 +54,7 @@ from publisher.content.text import (
     remove_control_characters,
     unusual_characters,
 )
+from publisher.parallel import share_work
 from publisher.problems import Problems
 from publisher.settings.channels import ChannelConfig
 from publisher.validation import validate_document
@@ -74,6 +76,7 @@ class _ItemContext:
     workspace: Workspace
     candidate: Candidate
     file: str
+    cache: LoadCache
     problems: Problems = field(default_factory=Problems)
     assets: list[Asset] = field(default_factory=list)
 
@@ -89,16 +92,31 @@ def load_content(
     channels: Mapping[str, ChannelConfig],
     timezone: ZoneInfo,
     problems: Problems,
+    workers: int = 1,
 ) -> list[ContentItem]:
-    """Load every item; problems go to `problems`, bad items are left out."""
+    """Load every item; problems go to `problems`, bad items are left out.
+
+    With `workers` 2, a forked process parses half of the items first (see parallel.py).
+    """
     discovery = discover(workspace.content_dir, workspace.rel, problems)
+    cache = LoadCache(workspace.state_dir / "cache" / CACHE_FILE)
+
+    def warm(candidates: Sequence[Candidate]) -> dict[bytes, bytes]:
+        for candidate in candidates:
+            rel = workspace.rel(candidate.source)
+            _load_item(_ItemContext(workspace, candidate, rel, cache), channels, timezone)
+        return cache.used
+
+    if len(cache.known) < len(discovery.candidates):  # a cold or mostly cold run
+        share_work(discovery.candidates, warm, cache.merge, workers)
     items: list[ContentItem] = []
     for candidate in discovery.candidates:
-        context = _ItemContext(workspace, candidate, workspace.rel(candidate.source))
+        context = _ItemContext(workspace, candidate, workspace.rel(candidate.source), cache)
         item = _load_item(context, channels, timezone)
         problems.extend(context.problems)
         if item is not None and not context.problems.has_errors():
             items.append(item)
+    cache.save()
     duplicated = _report_duplicate_ids(discovery.candidates, workspace, problems)
     _report_unused(discovery.loose_files, items, workspace, problems)
     return [item for item in items if item.id not in duplicated]
@@ -118,7 +136,9 @@ def _load_item(
     _add_covers(context, meta, document, base)
     body = _clean_body(context, body, body_line)
     try:
-        markdown = parse_markdown(body, body_line)
+        markdown = context.cache.remember(
+            "markdown", f"{body_line}\0{body}", lambda: parse_markdown(body, body_line)
+        )
     except MarkdownError as exc:
         context.error(exc.message, exc.line)
         return None
@@ -156,8 +176,10 @@ def _read_front_matter(
         split = split_front_matter(decoded.text)
         if not _front_matter_characters_ok(context, split.front_matter, split.front_matter_line):
             return None
-        check_yaml_structure(split.front_matter, split.front_matter_line)
-        document = _parse_front_matter(split.front_matter, split.front_matter_line)
+        text, line = split.front_matter, split.front_matter_line
+        document = context.cache.remember(
+            "front-matter", f"{line}\0{text}", lambda: _parse_front_matter(text, line)
+        )
     except (TextDecodeError, FrontMatterError, YamlSyntaxError) as exc:
         context.error(exc.message, exc.line)
         return None
@@ -207,6 +229,8 @@ def _read_source(context: _ItemContext) -> bytes | None:
 
 
 def _parse_front_matter(text: str, first_line: int) -> YamlDocument:
+    """The front matter parsed, once check_yaml_structure found it safe to parse."""
+    check_yaml_structure(text, first_line)
     try:
         return parse_yaml(text, first_line)
     except YamlSyntaxError as exc:
@@ -359,7 +383,7 @@ def _add_asset(
     if any(a.path == path and a.role == role and a.channel == channel for a in context.assets):
         return
     try:
-        context.assets.append(make_asset(path, rel, role, alt, channel))
+        context.assets.append(make_asset(path, rel, role, alt, channel, context.cache.remember))
     except (MediaError, AssetError) as exc:
         context.error(f"{rel}: {exc}", line, channel)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 from publisher.adapters.base import Call, Post
 from publisher.cards import cover_card
@@ -52,7 +54,7 @@ class ItemView:
 
 def view(item: ContentItem, channel: str, context: RenderContext) -> ItemView:
     block = item.meta.override(channel)
-    lines = tuple(flatten(blocks_from_tree(item.document.tree)))
+    lines = body_lines(item.document.tree)
     resolve = context.link_resolver(item)
     summary = (block and block.summary) or item.meta.summary or _first_text(lines, resolve)
     return ItemView(
@@ -65,6 +67,13 @@ def view(item: ContentItem, channel: str, context: RenderContext) -> ItemView:
         lines=lines,
         resolve=resolve,
     )
+
+
+@lru_cache(maxsize=64)
+def body_lines(tree: Element) -> tuple[Line, ...]:
+    """The body as lines, made once for all the channels an item is rendered for (the
+    tree is never changed once loaded)."""
+    return tuple(flatten(blocks_from_tree(tree)))
 
 
 def _first_text(lines: tuple[Line, ...], resolve: LinkResolver) -> str:

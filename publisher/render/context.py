@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -31,6 +31,8 @@ class RenderContext:
     cache_dir: Path
     items_by_source: Mapping[Path, ContentItem]
     media: MediaCache
+    # (item file, href) -> public address: every channel resolves the same links
+    resolved_links: dict[tuple[Path, str], str] = field(default_factory=dict, compare=False)
 
     @property
     def cards_dir(self) -> Path:
@@ -55,6 +57,12 @@ class RenderContext:
         files = {asset.path: asset for asset in item.assets if asset.role == "file"}
 
         def resolve(href: str) -> str:
+            key = (item.path_on_disk, href)
+            if key not in self.resolved_links:
+                self.resolved_links[key] = address(href)
+            return self.resolved_links[key]
+
+        def address(href: str) -> str:
             if is_external(href):
                 return href
             target = (item.path_on_disk.parent / unquote(urlsplit(href).path)).resolve()

@@ -1,8 +1,9 @@
 """Rendering a catalog's items for their channels, cached by what each render depends on.
 
 A render depends on the item (its content hash), the channel's settings, the portal's
-settings (article URLs) and the addresses of other items it may link to. The result is
-kept as JSON under `.publisher/cache/render/`, so unchanged items are never rendered again.
+settings (article URLs) and the addresses of other items it may link to. The results are
+kept as JSON under `.publisher/cache/render/` (one file per item), so unchanged items are
+never rendered again.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import tempfile
+import os
+import threading
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -20,13 +23,19 @@ from publisher.adapters.registry import CHANNEL_TYPES
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.media import MediaCache
+from publisher.parallel import share_work
 from publisher.render.context import RenderContext
 
 log = logging.getLogger(__name__)
 
 
 class Renderer:
-    """Renders items of one catalog; every channel shares one context and media cache."""
+    """Renders items of one catalog; every channel shares one context and media cache.
+
+    Each item's posts are kept together in one JSON file, `render/<item digest>.json`,
+    mapping each channel to the key its post was made for and the post; a key that no
+    longer matches (the item, a setting or the code changed) is rendered again.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         cache_dir = catalog.workspace.state_dir / "cache"
@@ -44,47 +53,91 @@ class Renderer:
             name: CHANNEL_TYPES[name](config.settings) for name, config in catalog.channels.items()
         }
         self._store = cache_dir / "render"
-        self._links = _digest(sorted((str(p), self.context.slug(i)) for p, i in by_source.items()))
+        links = _digest(sorted((str(p), self.context.slug(i)) for p, i in by_source.items()))
+        portal_json = portal.model_dump_json()
+        self._channel_keys = {  # what every post of a channel depends on, beside its item
+            name: _digest([_code_version(), name, channel.settings.model_dump_json(), portal_json])
+            + links
+            for name, channel in self.channels.items()
+        }
+        self._posts: dict[str, Post] = {}  # renders and cache reads of this process, by key
 
     def render(self, item: ContentItem, channel: str) -> Post:
-        key = self._key(item, channel)
-        cached = self._load(channel, key)
-        if cached is not None:
-            return cached
+        return self.render_item(item, (channel,))[channel]
+
+    def render_item(
+        self, item: ContentItem, channels: tuple[str, ...] | None = None
+    ) -> dict[str, Post]:
+        """The item's posts for `channels` (default: its own), rendering what is not cached."""
+        wanted = channels or item.channels
+        keys = {name: self._key(item, name) for name in wanted}
+        posts = {name: self._posts[key] for name, key in keys.items() if key in self._posts}
+        if len(posts) < len(wanted):
+            stored = self._read(item)
+            for name in wanted:
+                entry = stored.get(name)
+                if name not in posts and entry and entry.get("key") == keys[name]:
+                    post = _post(entry)
+                    if post is not None:
+                        posts[name] = self._posts[keys[name]] = post
+            missing = [name for name in wanted if name not in posts]
+            for name in missing:
+                posts[name] = self._posts[keys[name]] = self._render(item, name)
+            if missing:
+                for name in missing:
+                    stored[name] = {"key": keys[name], "post": posts[name].to_json()}
+                self._write(item, stored)
+        return {name: posts[name] for name in wanted}
+
+    def prepare(self, items: Sequence[ContentItem], workers: int = 1) -> None:
+        """Render `items` for all their channels ahead of use, a forked process taking
+        half of them when `workers` is 2 (see parallel.py); later calls find them ready."""
+
+        def render_all(part: Sequence[ContentItem]) -> dict[str, Post]:
+            for item in part:
+                self.render_item(item)
+            return self._posts
+
+        share_work(items, render_all, self._posts.update, workers)
+
+    def _render(self, item: ContentItem, channel: str) -> Post:
         try:
-            post = self.channels[channel].render(item, self.context)
+            return self.channels[channel].render(item, self.context)
         except Exception as exc:  # one broken item must not stop the campaign
             log.exception("rendering %s for %s failed", item.id, channel)
             return Post(
                 channel, item.id, item.content_hash, (), errors=(f"rendering failed: {exc}",)
             )
-        self._save(channel, key, post)
-        return post
-
-    def render_item(
-        self, item: ContentItem, channels: tuple[str, ...] | None = None
-    ) -> dict[str, Post]:
-        return {name: self.render(item, name) for name in channels or item.channels}
 
     def _key(self, item: ContentItem, channel: str) -> str:
-        settings = self.channels[channel].settings.model_dump_json()
-        portal = self.context.portal.model_dump_json()
-        return _digest([_code_version(), item.content_hash, channel, settings, portal, self._links])
+        return item.content_hash + self._channel_keys[channel]
 
-    def _load(self, channel: str, key: str) -> Post | None:
-        path = self._store / channel / f"{key}.json"
+    def _path(self, item: ContentItem) -> Path:
+        name = hashlib.sha256(item.id.encode()).hexdigest()[:32]
+        return self._store / f"{name}.json"
+
+    def _read(self, item: ContentItem) -> dict[str, dict]:
         try:
-            post = Post.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return post if all(Path(m).exists() for m in post.media) else None
+            stored = json.loads(self._path(item).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return stored if isinstance(stored, dict) else {}
 
-    def _save(self, channel: str, key: str, post: Post) -> None:
-        folder = self._store / channel
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, encoding="utf-8") as file:
-            json.dump(post.to_json(), file, ensure_ascii=False)
-        Path(file.name).replace(folder / f"{key}.json")
+    def _write(self, item: ContentItem, stored: dict[str, dict]) -> None:
+        target = self._path(item)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(target)  # readers see the whole file or none
+
+
+def _post(entry: dict) -> Post | None:
+    """A stored post, if it reads back and every media file it sends still exists."""
+    try:
+        post = Post.from_json(entry["post"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return post if all(Path(m).exists() for m in post.media) else None
 
 
 @cache

@@ -1,0 +1,137 @@
+"""The load cache and the shared cold run: what they save must never change what is reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from publisher.catalog import Catalog, load_catalog
+from publisher.commands.check import add_render_problems
+from publisher.content import loader
+from publisher.content.loadcache import CACHE_FILE, LoadCache
+from publisher.content.markdown import MarkdownError
+from publisher.parallel import share_work
+from publisher.workspace import open_workspace
+
+from .conftest import WorkspaceBuilder, copy_sample
+
+BROKEN = "title: Hỏng\nchannels: [portal]\nnot_a_key: 1\n"
+
+
+def outcome(catalog: Catalog) -> dict[str, Any]:
+    """Everything a run reports: items (with their content hashes) and problems."""
+    return {
+        "items": [(i.id, i.content_hash, i.channels, i.summary_json()) for i in catalog.items],
+        "problems": [p.to_json() for p in [*catalog.problems.errors, *catalog.problems.warnings]],
+    }
+
+
+def load(root: Path, workers: int = 1) -> Catalog:
+    return load_catalog(open_workspace(root, {}), workers)
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    root = copy_sample(tmp_path / "ws")
+    WorkspaceBuilder(root).article("hong.md", BROKEN)
+    WorkspaceBuilder(root).write("content/vo.md", "---\ntitle: [unclosed\n---\nx\n")
+    return root
+
+
+def test_a_cached_run_reports_exactly_what_a_cold_run_does(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = outcome(load(sample))
+    assert (sample / ".publisher" / "cache" / CACHE_FILE).is_file()
+    parses: list[str] = []
+    original = loader.parse_markdown
+    monkeypatch.setattr(loader, "parse_markdown", lambda *a: parses.append("x") or original(*a))
+    assert outcome(load(sample)) == cold
+    assert parses == []  # nothing parsed again
+    assert any(p["line"] == 4 and "not_a_key" in p["message"] for p in cold["problems"])
+
+
+def test_an_edited_file_is_parsed_again_and_only_it(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(sample)
+    article = next((sample / "content").rglob("index.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nMột đoạn mới.\n", "utf-8")
+    parses: list[str] = []
+    original = loader.parse_markdown
+    monkeypatch.setattr(loader, "parse_markdown", lambda *a: parses.append("x") or original(*a))
+    edited = outcome(load(sample))
+    assert len(parses) == 1
+    shutil.rmtree(sample / ".publisher")
+    assert outcome(load(sample)) == edited
+
+
+def test_a_replaced_image_is_probed_again(sample: Path) -> None:
+    load(sample)
+    image = next(p for p in (sample / "content").rglob("*.png"))
+    image.write_bytes(b"not an image any more")
+    os.utime(image, ns=(1, 1))  # even an old modification time: the size changed
+    warm = outcome(load(sample))
+    shutil.rmtree(sample / ".publisher")
+    assert outcome(load(sample)) == warm
+    assert any("not a readable image" in p["message"] for p in warm["problems"])
+
+
+def test_errors_are_remembered_with_their_line(tmp_path: Path) -> None:
+    cache = LoadCache(tmp_path / CACHE_FILE)
+
+    def fail() -> None:
+        raise MarkdownError("too deep", 12)
+
+    for _ in range(2):
+        with pytest.raises(MarkdownError) as caught:
+            cache.remember("markdown", "body", fail)
+        assert (caught.value.message, caught.value.line) == ("too deep", 12)
+    cache.save()
+    again = LoadCache(tmp_path / CACHE_FILE)
+    with pytest.raises(MarkdownError) as caught:
+        again.remember("markdown", "body", lambda: pytest.fail("computed again"))
+    assert caught.value.line == 12
+
+
+def test_a_cache_from_other_code_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / CACHE_FILE
+    path.write_bytes(b"not a pickle")
+    assert LoadCache(path).known == {}
+
+
+def test_a_shared_cold_run_reports_what_a_serial_one_does(sample: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "twin"
+    shutil.copytree(sample, twin)
+    for _ in range(12):  # enough items to be worth a second process
+        WorkspaceBuilder(sample).article(f"them/{_}.md", f"title: Bài {_}\n")
+        WorkspaceBuilder(twin).article(f"them/{_}.md", f"title: Bài {_}\n")
+    serial = load(sample, workers=1)
+    add_render_problems(serial, workers=1)
+    shared = load(twin, workers=2)
+    add_render_problems(shared, workers=2)
+    assert _relative(outcome(shared), twin) == _relative(outcome(serial), sample)
+
+
+def test_share_work_gives_the_child_half_and_survives_its_failure() -> None:
+    seen: list[list[int]] = []
+    merged: list[object] = []
+    share_work(list(range(20)), lambda part: list(part), merged.append, workers=2)
+    assert merged == [list(range(1, 20, 2))]
+    share_work(list(range(20)), lambda part: seen.append(list(part)), workers=2)
+    assert seen == [list(range(0, 20, 2))]  # the parent's half; the child's was in its copy
+
+    def fails(part: list[int]) -> None:
+        if part[0] == 1:
+            raise RuntimeError("boom")
+
+    share_work(list(range(20)), fails, merged.append, workers=2)
+    assert len(merged) == 1  # nothing merged from a failed child, and no exception here
+
+
+def _relative(value: Any, root: Path) -> str:
+    return repr(value).replace(str(root), "<root>")
