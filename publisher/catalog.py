@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from publisher.content.loadcache import CACHE_FILE, LoadCache
 from publisher.content.loader import load_content
 from publisher.content.model import ContentItem
 from publisher.problems import Problems
@@ -30,7 +31,9 @@ class Catalog:
 def load_catalog(workspace: Workspace, workers: int = 1) -> Catalog:
     """`workers` 2 lets a forked process share a cold load (only where no thread runs)."""
     problems = Problems()
+    cache = LoadCache(workspace.state_dir / "cache" / CACHE_FILE)
     channels = load_channels(workspace, problems)
-    schedules = load_schedules(workspace, problems)
-    items = load_content(workspace, channels, schedules.zone, problems, workers)
+    schedules = load_schedules(workspace, problems, cache)
+    items = load_content(workspace, channels, schedules.zone, problems, workers, cache)
+    cache.save()
     return Catalog(workspace, channels, schedules, items, problems)

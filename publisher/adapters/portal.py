@@ -13,7 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from pydantic import Field
 
 from publisher.adapters.base import Call, Channel, ChannelSettings, CredentialNames, Post
@@ -26,6 +25,8 @@ from publisher.render.portal_html import article_html
 from publisher.render.text import truncate
 
 if TYPE_CHECKING:
+    from jinja2 import Environment, Template
+
     from publisher.publishing.model import ClientEnv, PlatformClient
 
 IMAGE = VariantSpec("portal-image", 1600, 1600, "fit", "JPEG", 600_000)
@@ -171,6 +172,8 @@ def _figure(src: str, alt: str) -> str:
 
 @cache
 def _environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, select_autoescape  # only when rendering
+
     return Environment(
         loader=PackageLoader("publisher", "templates"),
         autoescape=select_autoescape(["html"]),

@@ -1,11 +1,12 @@
 """Remembering the costly, pure steps of loading from one run to the next.
 
-Parsing front matter, parsing Markdown and probing and hashing media are pure functions of
-their input (the text, or a file's identity: path, size, modification time, inode). Their
-results, and the errors they raise, are kept in one pickle under `.publisher/cache/`, keyed
-by a digest of that input, so a run after a one-file edit parses one file instead of all of
-them. Everything else the loader does (checks that depend on other files, problems) still
-runs every time, so a cached run reports exactly what an uncached run would.
+Parsing front matter, parsing Markdown, probing and hashing media and validating a clean
+calendar are pure functions of their input (the text, or a file's identity: path, size,
+modification time, inode). Their results, and the errors they raise, are kept in one
+pickle under `.publisher/cache/`, keyed by a digest of that input, so a run after a
+one-file edit parses one file instead of all of them. Everything else the loader does
+(checks that depend on other files, problems) still runs every time, so a cached run
+reports exactly what an uncached run would.
 
 The file is only ever read by this code from the workspace's own state folder, and carries
 a digest of the code and library versions that produced it: another version starts afresh.
@@ -93,9 +94,10 @@ def _version() -> str:
     """A digest of the loading code and the parsing libraries' versions."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted((package / "content").glob("*.py")):
-        digest.update(path.read_bytes())
-    for name in ("yamlsource.py", "problems.py"):
+    for folder in ("content", "settings"):
+        for path in sorted((package / folder).glob("*.py")):
+            digest.update(path.read_bytes())
+    for name in ("yamlsource.py", "problems.py", "validation.py"):
         digest.update((package / name).read_bytes())
     for library in _LIBRARIES:
         digest.update(f"{library}={metadata.version(library)}".encode())

@@ -93,13 +93,16 @@ def load_content(
     timezone: ZoneInfo,
     problems: Problems,
     workers: int = 1,
+    cache: LoadCache | None = None,
 ) -> list[ContentItem]:
     """Load every item; problems go to `problems`, bad items are left out.
 
     With `workers` 2, a forked process parses half of the items first (see parallel.py).
+    Without a `cache` (the caller saves it), one is read and saved here.
     """
     discovery = discover(workspace.content_dir, workspace.rel, problems)
-    cache = LoadCache(workspace.state_dir / "cache" / CACHE_FILE)
+    own_cache = cache is None
+    cache = cache or LoadCache(workspace.state_dir / "cache" / CACHE_FILE)
 
     def warm(candidates: Sequence[Candidate]) -> dict[bytes, bytes]:
         for candidate in candidates:
@@ -116,7 +119,8 @@ def load_content(
         problems.extend(context.problems)
         if item is not None and not context.problems.has_errors():
             items.append(item)
-    cache.save()
+    if own_cache:
+        cache.save()
     duplicated = _report_duplicate_ids(discovery.candidates, workspace, problems)
     _report_unused(discovery.loose_files, items, workspace, problems)
     return [item for item in items if item.id not in duplicated]

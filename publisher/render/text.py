@@ -12,13 +12,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
-
-import regex
+from functools import cache
+from typing import Any, Literal
 
 Unit = Literal["chars", "bytes", "utf16"]
 ELLIPSIS = "…"
-_GRAPHEME = regex.compile(r"\X")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
 
@@ -68,7 +66,7 @@ def truncate(text: str, limit: int, unit: Unit = "chars", suffix: str = ELLIPSIS
 
 def _fit_graphemes(text: str, budget: int, unit: Unit) -> str:
     kept, used = [], 0
-    for cluster in _GRAPHEME.findall(text):
+    for cluster in _graphemes().findall(text):
         size = measure(cluster, unit)
         if used + size > budget:
             break
@@ -111,3 +109,12 @@ def hashtags(tags: list[str], limit: int | None = None) -> list[str]:
             seen[tag_text.lower()] = tag_text
     values = list(seen.values())
     return values[:limit] if limit is not None else values
+
+
+@cache
+def _graphemes() -> Any:
+    """User-perceived characters (`regex`'s \\X), compiled when a text is first cut: the
+    module costs start-up time that most runs do not need."""
+    import regex
+
+    return regex.compile(r"\X")

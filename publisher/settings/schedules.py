@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from publisher.adapters.registry import CHANNEL_NAMES
+from publisher.adapters.names import CHANNEL_NAMES
+from publisher.content.loadcache import LoadCache
 from publisher.problems import Problems
 from publisher.settings.yamlfile import read_yaml_file
 from publisher.validation import validate_document
@@ -187,13 +189,44 @@ def _zone(name: str) -> ZoneInfo:
         ) from None
 
 
-def load_schedules(workspace: Workspace, problems: Problems) -> Schedules:
-    """The validated calendar; an empty one (default time zone) when missing or invalid."""
+def load_schedules(
+    workspace: Workspace, problems: Problems, cache: LoadCache | None = None
+) -> Schedules:
+    """The validated calendar; an empty one (default time zone) when missing or invalid.
+
+    A calendar without a single problem is remembered in `cache` by its text.
+    """
     path = workspace.schedules_path
     rel = workspace.rel(path)
     if not path.is_file():
         problems.warning(rel, "schedules.yaml is missing: nothing will be scheduled")
         return Schedules()
+
+    def clean() -> Schedules:
+        found = Problems()
+        schedules = _read_schedules(path, rel, found)
+        if found.errors or found.warnings:
+            raise _NotClean(found, schedules)
+        return schedules
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return (cache or LoadCache()).remember("schedules", f"{rel}\0{text}", clean)
+    except _NotClean as outcome:
+        problems.extend(outcome.problems)
+        return outcome.schedules
+
+
+class _NotClean(Exception):
+    """A calendar with problems: reported every time, never remembered."""
+
+    def __init__(self, problems: Problems, schedules: Schedules) -> None:
+        super().__init__()
+        self.problems = problems
+        self.schedules = schedules
+
+
+def _read_schedules(path: Path, rel: str, problems: Problems) -> Schedules:
     document = read_yaml_file(path, rel, problems)
     schedules = document and validate_document(Schedules, document, rel, problems)
     if schedules is None:
