@@ -40,7 +40,10 @@ DESCRIPTION_LIMIT = 5000
 TAGS_LIMIT = 500
 HASHTAG_LIMIT = 15
 THUMBNAIL = VariantSpec("youtube-thumbnail", 1280, 720, "crop", "JPEG", 2_000_000, min_width=640)
-_ANGLE = str.maketrans({"<": "‹", ">": "›"})
+def _no_angles(text: str) -> str:
+    """YouTube refuses '<' and '>' in titles and descriptions: single guillemets instead
+    (two replaces: far faster than str.translate on long text)."""
+    return text.replace("<", "‹").replace(">", "›")
 
 
 class YouTubeCredentials(CredentialNames):
@@ -108,7 +111,7 @@ class YouTubeChannel(Channel):
 
     @staticmethod
     def _title(text: str, findings: Findings) -> str:
-        clean = text.translate(_ANGLE)
+        clean = _no_angles(text)
         if clean != text:
             findings.warnings.append("'<' and '>' are not allowed in YouTube titles; replaced")
         cut = truncate(clean, TITLE_LIMIT)
@@ -123,17 +126,17 @@ class YouTubeChannel(Channel):
         tail_lines += [self.settings.footer or "", " ".join(tags)]
         tail = "\n\n" + "\n\n".join(line for line in tail_lines if line)
         lines = list(seen.text_lines(self.settings.text))
-        texts = [t.translate(_ANGLE) for t in [seen.summary, *paragraphs(lines, seen.resolve)] if t]
+        texts = [_no_angles(t) for t in [seen.summary, *paragraphs(lines, seen.resolve)] if t]
         texts = list(dict.fromkeys(texts))  # the summary is often the first paragraph
-        body, cut = fit_paragraphs(texts, DESCRIPTION_LIMIT, "bytes", tail=tail.translate(_ANGLE))
+        body, cut = fit_paragraphs(texts, DESCRIPTION_LIMIT, "bytes", tail=_no_angles(tail))
         if cut:
             findings.warnings.append(cut_warning("the description", DESCRIPTION_LIMIT, "bytes"))
-        return (body + tail).translate(_ANGLE)
+        return _no_angles(body + tail)
 
     @staticmethod
     def _tags(tags: list[str], findings: Findings) -> list[str]:
         kept: list[str] = []
-        for tag in (t.translate(_ANGLE).replace(",", " ").strip() for t in tags):
+        for tag in (_no_angles(t).replace(",", " ").strip() for t in tags):
             if measure(",".join(_quoted(t) for t in [*kept, tag]), "chars") > TAGS_LIMIT:
                 findings.warnings.append(f"tags beyond {TAGS_LIMIT} characters were left out")
                 break
@@ -192,7 +195,7 @@ def _chapters(chapters: list[Chapter], findings: Findings) -> str:
             "YouTube will ignore these chapters: they must start at 0:00, be at least 3, "
             "in order, each 10 seconds or longer"
         )
-    return "\n".join(f"{c.at} {c.title.translate(_ANGLE)}" for c in chapters)
+    return "\n".join(f"{c.at} {_no_angles(c.title)}" for c in chapters)
 
 
 def _seconds(stamp: str) -> int:

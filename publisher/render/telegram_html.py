@@ -10,7 +10,6 @@ with every tag closed in the part it opened in.
 from __future__ import annotations
 
 import html
-import itertools
 from dataclasses import dataclass, replace
 
 from publisher.render.document import Line, Run
@@ -118,26 +117,23 @@ def _words(text: str) -> list[str]:
 def pack_messages(lines: list[Line], resolve: LinkResolver, limit: int) -> list[str]:
     """Lines packed into as few messages of at most `limit` visible units as possible."""
     messages: list[list[Chunk]] = [[]]
+    used = 0  # visible units of the last message, separators included
     for line in lines:
         if line.kind == "figure":
             continue
-        for piece in split_line(line, limit) if _too_long(line, resolve, limit) else [line]:
-            chunk = line_chunk(piece, resolve)
+        whole = line_chunk(line, resolve)
+        pieces = [whole]
+        if whole.visible > limit:
+            pieces = [line_chunk(piece, resolve) for piece in split_line(line, limit)]
+        for chunk in pieces:
             current = messages[-1]
-            gap = len(chunk.separator(current[-1] if current else None))
-            if current and _size(current) + gap + chunk.visible > limit:
+            gap = len(chunk.separator(current[-1])) if current else 0
+            if current and used + gap + chunk.visible > limit:
                 messages.append([])
+                used, gap = 0, 0
             messages[-1].append(chunk)
+            used += gap + chunk.visible
     return [_join(chunks) for chunks in messages if chunks]
-
-
-def _too_long(line: Line, resolve: LinkResolver, limit: int) -> bool:
-    return line_chunk(line, resolve).visible > limit
-
-
-def _size(chunks: list[Chunk]) -> int:
-    gaps = sum(len(c.separator(p)) for p, c in itertools.pairwise(chunks))
-    return sum(c.visible for c in chunks) + gaps
 
 
 def _join(chunks: list[Chunk]) -> str:
