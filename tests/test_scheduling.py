@@ -26,7 +26,7 @@ from publisher.scheduling.daemon import Service
 from publisher.scheduling.runner import CampaignRunner, rehearse
 from publisher.workspace import open_workspace
 
-from .conftest import WorkspaceBuilder
+from .conftest import WorkspaceBuilder, copy_sample
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR = """\
@@ -262,6 +262,30 @@ def test_rehearsal_writes_one_document_per_planned_delivery_then_none(sample_cop
     assert not (sample_copy / ".publisher/outbox").exists()  # the real outbox is untouched
 
 
+def test_rehearsals_side_by_side_and_serial_publish_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Channels side by side or one post after the other: the same documents (receipts
+    aside: they carry the wall clock), the same deliveries published at the same times."""
+
+    def rehearsed(name: str, workers: str) -> tuple[dict[str, str], list[tuple[str, ...]]]:
+        root = copy_sample(tmp_path / name)
+        monkeypatch.setenv("PUBLISHER_WORKERS", workers)
+        summary = rehearse(root)
+        outbox = root / ".publisher/rehearsal/outbox"
+        documents = {
+            str(path.relative_to(outbox)): path.read_text("utf-8").replace(str(root), "ROOT")
+            for path in outbox.rglob("*.json")
+            if path.name != "receipt.json"
+        }
+        published = [(d.item_id, d.channel, d.state, str(d.due_at)) for d in summary.published]
+        return documents, published
+
+    side_by_side, serial = rehearsed("side-by-side", "5"), rehearsed("serial", "1")
+    assert len(side_by_side[1]) > 40
+    assert side_by_side == serial
+
+
 def test_rehearsal_command_prints_the_summary(sample_copy: Path) -> None:
     result = CliRunner().invoke(
         main,
@@ -352,3 +376,139 @@ def test_run_replans_when_a_new_item_is_dropped_in(small: WorkspaceBuilder) -> N
         service.stop()
         thread.join(timeout=15)
     assert not thread.is_alive()
+
+
+SIDE_BY_SIDE = """\
+timezone: Asia/Ho_Chi_Minh
+campaigns:
+  - id: test
+    name: Test
+    start: 2026-12-01
+    end: 2026-12-05
+    grace: 2h
+    channels:
+      portal:
+        slots:
+          - days: daily
+            times: ["08:00", "08:10"]
+      facebook: &social
+        slots:
+          - days: daily
+            times: ["08:20", "08:30"]
+      zalo: *social
+      telegram: *social
+"""
+SOCIAL = ("facebook", "zalo", "telegram")
+
+
+@pytest.fixture
+def wide(small: WorkspaceBuilder) -> WorkspaceBuilder:
+    """Items a and b on the portal, then on three social channels, all due by 08:40."""
+    for name in ("facebook", "zalo"):
+        small.write(f"channels/{name}.yaml", "enabled: true\nmode: outbox\n")
+    small.write("schedules.yaml", SIDE_BY_SIDE)
+    return small
+
+
+Call = tuple[str, str, float, float]  # channel, item, start, end
+
+
+def slow_platforms(runner: CampaignRunner, calls: list[Call], fail_on: str = "") -> None:
+    """Every post takes 0.2 s to publish; posts on `fail_on` have their credentials refused."""
+    real_publish = runner.dispatcher.service.publish
+
+    def publish(item: ContentItem, channel: str) -> Receipt:
+        start = time.monotonic()
+        time.sleep(0.2)
+        calls.append((channel, item.id, start, time.monotonic()))
+        if channel == fail_on:
+            raise PublishError("auth", "token refused", platform=channel)
+        return real_publish(item, channel)
+
+    runner.dispatcher.service.publish = publish  # type: ignore[method-assign]
+
+
+def overlap(first: Call, second: Call) -> bool:
+    return first[2] < second[3] and second[2] < first[3]
+
+
+def test_channels_publish_side_by_side_each_one_post_at_a_time(wide: WorkspaceBuilder) -> None:
+    runner = runner_for(wide)
+    runner.announce(at(1, 0))
+    calls: list[Call] = []
+    slow_platforms(runner, calls)
+    report = runner.tick(at(1, 8, 40))
+    assert [(d.item_id, d.channel) for d in report.published] == [
+        ("a", "portal"),
+        ("b", "portal"),
+        *(("a", c) for c in SOCIAL),
+        *(("b", c) for c in SOCIAL),
+    ]  # in due order, whatever thread published it
+    portal = {c[1]: c for c in calls if c[0] == "portal"}
+    social = [c for c in calls if c[0] != "portal"]
+    assert all(portal[c[1]][3] <= c[2] for c in social)  # after their portal article
+    for channel in SOCIAL:
+        mine = sorted((c for c in calls if c[0] == channel), key=lambda c: c[2])
+        assert [c[1] for c in mine] == ["a", "b"]  # in due order, one after the other
+        assert not overlap(*mine)
+    assert any(overlap(x, y) for x in social for y in social if x[0] != y[0])
+    assert set(states(runner).values()) == {"published"}
+    runner.close()
+
+
+def test_one_worker_publishes_one_post_after_the_other(wide: WorkspaceBuilder) -> None:
+    runner = CampaignRunner(open_workspace(wide.root, {"PUBLISHER_WORKERS": "1"}), seed=1)
+    runner.announce(at(1, 0))
+    calls: list[Call] = []
+    slow_platforms(runner, calls)
+    runner.tick(at(1, 8, 40))
+    assert [(c[1], c[0]) for c in calls] == [
+        ("a", "portal"),
+        ("b", "portal"),
+        *(("a", c) for c in SOCIAL),
+        *(("b", c) for c in SOCIAL),
+    ]
+    assert not any(overlap(x, y) for x in calls for y in calls if x is not y)
+    runner.close()
+
+
+def test_refused_credentials_pause_only_their_channel_while_the_others_publish(
+    wide: WorkspaceBuilder,
+) -> None:
+    runner = runner_for(wide)
+    runner.announce(at(1, 0))
+    calls: list[Call] = []
+    slow_platforms(runner, calls, fail_on="zalo")
+    report = runner.tick(at(1, 8, 40))
+    assert [c[1] for c in calls if c[0] == "zalo"] == ["a"]  # nothing sent after the refusal
+    assert set(runner.store.deliveries.pauses()) == {"zalo"}
+    assert {(d.item_id, d.channel) for d in report.published} == {
+        (item, channel) for item in "ab" for channel in ("portal", "facebook", "telegram")
+    }
+    assert {k: v for k, v in states(runner).items() if k[1] == "zalo"} == {
+        ("a", "zalo"): "scheduled",
+        ("b", "zalo"): "scheduled",
+    }
+    assert "paused" in kinds(runner, "a", "zalo")
+    runner.close()
+
+
+def test_a_wrong_number_of_workers_is_refused(small: WorkspaceBuilder) -> None:
+    with pytest.raises(WorkspaceError, match="PUBLISHER_WORKERS='0'"):
+        CampaignRunner(open_workspace(small.root, {"PUBLISHER_WORKERS": "0"}))
+
+
+def test_a_social_post_due_before_its_portal_article_follows_it_in_the_same_tick(
+    wide: WorkspaceBuilder,
+) -> None:
+    runner = runner_for(wide)
+    runner.announce(at(1, 0))
+    portal = runner.store.deliveries.find("a", "portal")
+    assert portal is not None
+    runner.store.deliveries.change(portal, "retry", at(1, 8), "busy", due_at=at(1, 8, 35))
+    report = runner.tick(at(1, 8, 40))  # a's social posts (08:20) come before its article
+    assert {("a", c) for c in ("portal", *SOCIAL)} <= {
+        (d.item_id, d.channel) for d in report.published
+    }
+    assert "waiting-for-portal" not in kinds(runner, "a", "telegram")
+    runner.close()

@@ -3,6 +3,11 @@
 The state store is the truth; whatever wakes us up (APScheduler, the rehearsal's
 simulated clock) just calls `tick(now)`. Each due delivery is claimed atomically, its
 intent committed before the platform call and its outcome after it.
+
+Within a tick the channels publish side by side, one thread per channel, each channel's
+posts one after the other in due order: a channel's rate limits and the waits its platform
+asks for are never shared with, nor dodged by, a second thread. A social post links to its
+portal article: when that article is due in the same tick, the post waits for it to be done.
 """
 
 from __future__ import annotations
@@ -10,8 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from publisher.adapters.names import CHANNEL_NAMES
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.planning.planner import make_plan
@@ -36,10 +45,49 @@ PORTAL_UNKNOWN_WAIT = dt.timedelta(hours=1)  # an operator has to look: no need 
 LOOKUP_RETRY = dt.timedelta(minutes=15)  # a failed lookup (the platform busy, a timeout) again
 
 
+Outcome = tuple[tuple[dt.datetime, int, int], Delivery]  # the due order, what it became
+
+
 @dataclass
 class TickReport:
     published: list[Delivery] = field(default_factory=list)
     problems: list[Delivery] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome]) -> TickReport:
+        """What a tick published and what went wrong, in due order whatever thread did it."""
+        report = cls()
+        for _, outcome in sorted(outcomes, key=lambda pair: pair[0]):
+            if outcome.state == "published":
+                report.published.append(outcome)
+            elif outcome.state in ("failed", "unknown", "skipped-late"):
+                report.problems.append(outcome)
+        return report
+
+
+class PortalGates:
+    """The portal articles due in one tick, each a gate its social posts wait at: they link
+    to it, so they go out once it is done (whatever became of it), not 5 minutes later."""
+
+    def __init__(self, due: Sequence[Delivery]) -> None:
+        self.gates = {d.item_id: threading.Event() for d in due if d.channel == "portal"}
+
+    def wait(self, delivery: Delivery) -> None:
+        """Hold a social post until its portal article due in this tick is done."""
+        gate = self.gates.get(delivery.item_id)
+        if delivery.channel != "portal" and gate is not None:
+            gate.wait()
+
+    def open(self, delivery: Delivery) -> None:
+        """A portal article is done: let its social posts go."""
+        gate = self.gates.get(delivery.item_id)
+        if delivery.channel == "portal" and gate is not None:
+            gate.set()
+
+    def open_all(self, deliveries: Sequence[Delivery]) -> None:
+        """Let every social post of these portal articles go, whatever became of them."""
+        for delivery in deliveries:
+            self.open(delivery)
 
 
 class Dispatcher:
@@ -49,33 +97,86 @@ class Dispatcher:
         deliveries: DeliveryStore,
         service: PublishService,
         seed: int | None = None,
+        workers: int | None = None,
     ) -> None:
+        """`workers`: how many channels publish side by side; None, all of them; 1, every
+        post one after the other on the calling thread, the portal's first."""
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be 1 or more, not {workers}")
         self.catalog = catalog
         self.deliveries = deliveries
         self.service = service
-        self.rng = random.Random(seed)
+        self.workers = workers
+        # One generator per channel: its retry times do not depend on how threads interleave.
+        self.rngs = {
+            name: random.Random(None if seed is None else f"{seed}:{name}")
+            for name in CHANNEL_NAMES
+        }
 
     def tick(self, now: dt.datetime) -> TickReport:
-        """Publish everything due at `now`, in time order, portal posts first."""
-        report = TickReport()
+        """Publish everything due at `now`, each channel in due order, side by side, social
+        posts after their portal article; then repeat the lookups that are due."""
+        due = sorted(self.deliveries.due(now), key=_order)
+        report = TickReport.of(self._dispatch_all(due, now))
         paused = self.deliveries.pauses()
-        for delivery in sorted(self.deliveries.due(now), key=_order):
-            if delivery.channel in paused:
-                continue
-            outcome = self.dispatch(delivery, now)
-            if outcome is None:
-                continue
-            if outcome.state == "published":
-                report.published.append(outcome)
-            elif outcome.state in ("failed", "unknown", "skipped-late"):
-                report.problems.append(outcome)
-            if outcome.error_kind == "auth":
-                paused = self.deliveries.pauses()
         for delivery in self.deliveries.lookups_due(now):
             item = self.catalog.item(delivery.item_id)
             if item is not None and delivery.channel not in paused:
                 self.settle(item, delivery, now)
         return report
+
+    def _dispatch_all(self, due: list[Delivery], now: dt.datetime) -> list[Outcome]:
+        """Each channel's queue on a thread of its own (with one worker, all on this one)."""
+        gates = PortalGates(due)
+        queues = self._queues(due)
+        if len(queues) <= 1:
+            return [outcome for queue in queues for outcome in self._drain(queue, gates, now)]
+        self._render_ahead(due)
+        threads = min(self.workers or len(queues), len(queues))
+        with ThreadPoolExecutor(threads, thread_name_prefix="publish") as pool:
+            drained = list(pool.map(lambda queue: self._drain(queue, gates, now), queues))
+        return [outcome for outcomes in drained for outcome in outcomes]
+
+    def _queues(self, due: list[Delivery]) -> list[list[Delivery]]:
+        """One queue per channel in due order, the portal's first (a pool takes them in that
+        order, so the portal never waits for a thread); with one worker, a single queue: the
+        portal's posts, then the others in due order."""
+        if self.workers == 1:
+            serial = sorted(due, key=lambda delivery: delivery.channel != "portal")
+            return [serial] if serial else []
+        by_channel: dict[str, list[Delivery]] = {}
+        for delivery in due:
+            by_channel.setdefault(delivery.channel, []).append(delivery)
+        return [by_channel[name] for name in CHANNEL_NAMES if name in by_channel]
+
+    def _render_ahead(self, deliveries: Sequence[Delivery]) -> None:
+        """Render the posts on this thread before the channels fan out: the renderer and its
+        media cache are made for one thread, and the workers then find every post ready."""
+        for delivery in deliveries:
+            item = self.catalog.item(delivery.item_id)
+            if not _cancel_reason(item, delivery):
+                assert item is not None
+                self.service.renderer.render(item, delivery.channel)
+
+    def _drain(self, queue: list[Delivery], gates: PortalGates, now: dt.datetime) -> list[Outcome]:
+        """Dispatch a queue one delivery after the other, each social post once its portal
+        article due in this tick is done, skipping paused channels; rejected credentials
+        pause their channel for the rest of the queue."""
+        outcomes: list[Outcome] = []
+        paused = self.deliveries.pauses()
+        try:
+            for delivery in queue:
+                gates.wait(delivery)
+                outcome = None if delivery.channel in paused else self.dispatch(delivery, now)
+                gates.open(delivery)
+                if outcome is None:
+                    continue
+                outcomes.append((_order(delivery), outcome))
+                if outcome.error_kind == "auth":
+                    paused = self.deliveries.pauses()
+        finally:
+            gates.open_all(queue)  # never leave a social post waiting for a dead thread
+        return outcomes
 
     def dispatch(self, delivery: Delivery, now: dt.datetime) -> Delivery | None:
         item = self.catalog.item(delivery.item_id)
@@ -149,7 +250,9 @@ class Dispatcher:
     ) -> Delivery:
         text = str(error)
         if error.kind == "retryable" and delivery.attempts < MAX_ATTEMPTS:
-            retry = next_attempt(now, delivery.attempts, error.retry_after, self.rng)
+            retry = next_attempt(
+                now, delivery.attempts, error.retry_after, self.rngs[delivery.channel]
+            )
             if self._day_is_full(delivery, retry):
                 moved = self._next_free_slot(item, delivery, retry)
                 if moved is None:
@@ -323,6 +426,4 @@ def _cancel_reason(item: ContentItem | None, delivery: Delivery) -> str:
 
 
 def _order(delivery: Delivery) -> tuple[dt.datetime, int, int]:
-    from publisher.adapters.names import CHANNEL_NAMES
-
     return (delivery.due_at, CHANNEL_NAMES.index(delivery.channel), delivery.id)

@@ -3,6 +3,8 @@
 `run` wakes up with APScheduler at every due time (and once a minute, for retries);
 `run --rehearse` drives the very same `tick` with a simulated clock, against the outbox
 in a separate state folder, so a rehearsal never touches the real deliveries.
+PUBLISHER_WORKERS (environment or `.env`) sets how many channels publish side by side:
+unset, all of them; 1, one post after the other.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.catalog import Catalog, load_catalog
+from publisher.errors import WorkspaceError
 from publisher.planning.planner import Plan, make_plan
 from publisher.publishing.service import PublishService
 from publisher.scheduling.dispatcher import Dispatcher, TickReport
@@ -24,6 +27,7 @@ from publisher.workspace import Workspace, open_workspace
 
 log = logging.getLogger(__name__)
 REHEARSAL_DIR = "rehearsal"
+WORKERS_VARIABLE = "PUBLISHER_WORKERS"
 
 
 class CampaignRunner:
@@ -35,11 +39,15 @@ class CampaignRunner:
         state_dir: Path | None = None,
         outbox_only: bool = False,
         seed: int | None = None,
+        workers: int | None = None,
     ) -> None:
+        """`workers`: how many channels publish side by side (see `Dispatcher`); by
+        default PUBLISHER_WORKERS, else all of them."""
         self.workspace = workspace
         self.state_dir = state_dir or workspace.state_dir
         self.outbox_only = outbox_only
         self.seed = seed
+        self.workers = workers if workers is not None else workers_setting(workspace)
         self.store: Store = (
             open_store(state_dir) if state_dir is not None else open_workspace_store(workspace)
         )
@@ -55,7 +63,9 @@ class CampaignRunner:
             catalog = dataclasses.replace(catalog, channels=channels)
         self.catalog = catalog
         service = PublishService(catalog, self.store, state_dir=self.state_dir)
-        self.dispatcher = Dispatcher(catalog, self.store.deliveries, service, seed=self.seed)
+        self.dispatcher = Dispatcher(
+            catalog, self.store.deliveries, service, seed=self.seed, workers=self.workers
+        )
         return catalog
 
     def announce(self, now: dt.datetime) -> Plan:
@@ -156,6 +166,16 @@ def _campaign_bounds(catalog: Catalog) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(first, dt.time.min, tzinfo=zone) - dt.timedelta(days=1)
     end = dt.datetime.combine(last, dt.time.max, tzinfo=zone) + dt.timedelta(days=1)
     return start, end
+
+
+def workers_setting(workspace: Workspace) -> int | None:
+    """PUBLISHER_WORKERS from the environment or `.env`; None when unset."""
+    value = workspace.env.get(WORKERS_VARIABLE, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise WorkspaceError(f"{WORKERS_VARIABLE}={value!r}: expected a whole number, 1 or more")
+    return int(value)
 
 
 def load_runner(root: Path) -> CampaignRunner:

@@ -80,7 +80,7 @@ class Campaign:
         assert not ended.hung, f"the runner hung ({kill})"
         if ended.killed and kill.kind == "timer":
             self.fakes.quiesce()  # it may have died with a request on the line
-        where = context.read(self.root)
+        where = context.read(self.root, kill.channel)  # the aimed channel, if any
         busy = where is not None and where.activity != "idle"
         started = Start(
             kill,

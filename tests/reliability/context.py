@@ -1,8 +1,9 @@
 """What the runner process is doing, shared with the fakes through one small file.
 
-The driver writes the simulated time and the delivery it is working on before every
-dispatch; the fakes (in the test process) read it for every request they receive, so each
-request and each post is stamped with its delivery and its simulated moment.
+The driver writes the simulated time, and the delivery each channel is working on (the
+channels publish side by side) before every dispatch; the fakes (in the test process) read
+it for every request they receive, so each request and each post is stamped with its
+channel's delivery and its simulated moment.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 FILE = "context.json"
@@ -23,19 +25,27 @@ class Context:
     channel: str | None = None
     activity: str = "idle"  # idle, dispatch, settle
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self) | {"now": self.now.isoformat()})
 
-
-def write(folder: Path, context: Context) -> None:
+def write(folder: Path, now: dt.datetime, working: Sequence[Context] = ()) -> None:
+    """The simulated now and what the busy channels work on, the last entered last."""
+    document = {
+        "now": now.isoformat(),
+        "working": [
+            {"delivery": c.delivery, "channel": c.channel, "activity": c.activity} for c in working
+        ],
+    }
     temporary = folder / f"{FILE}.{os.getpid()}.tmp"
-    temporary.write_text(context.to_json(), encoding="utf-8")
+    temporary.write_text(json.dumps(document), encoding="utf-8")
     temporary.replace(folder / FILE)
 
 
-def read(folder: Path) -> Context | None:
+def read(folder: Path, channel: str | None = None) -> Context | None:
+    """The simulated now with what `channel` works on (idle when nothing); without a
+    channel, with the work entered last."""
     try:
         data = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    return Context(**(data | {"now": dt.datetime.fromisoformat(data["now"])}))
+    now = dt.datetime.fromisoformat(data["now"])
+    working = [w for w in data["working"] if channel is None or w["channel"] == channel]
+    return Context(now, **working[-1]) if working else Context(now)

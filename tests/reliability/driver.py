@@ -7,9 +7,10 @@ again, and carries on from the state store and the clock it left in the context 
 
 What the harness adds, and nothing else: the simulated clock reaches the platform clients
 (PublishService gives them the wall clock); the clients time out after `timeout` seconds;
-the context file names the delivery being worked on, for the fakes; and a crash point
-can be scoped to one channel (`crash`: the N-th passage of a point while a delivery of
-that channel is dispatched), through PUBLISHER_CRASH_AT and `crashpoints.configure`.
+the context file names the delivery each channel is working on, for the fakes; and a
+crash point can be scoped to one channel (`crash`: the N-th passage of a point while a
+delivery of that channel is dispatched), through PUBLISHER_CRASH_AT and
+`crashpoints.configure`.
 
 Exit codes: 0 the calendar is done; 3 everything else is done but a channel is paused
 (credentials refused: the operator's turn); 4 nothing moves for another reason.
@@ -21,6 +22,7 @@ import datetime as dt
 import functools
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,34 +76,54 @@ class DriverConfig:
 
 
 class SimulatedClock:
-    """The simulated now, kept in the context file so a restarted driver resumes from it."""
+    """The simulated now, kept in the context file so a restarted driver resumes from it,
+    with what each thread (one per channel) is working on."""
 
     def __init__(self, folder: Path, start: dt.datetime, downtime: dt.timedelta) -> None:
         self.folder = folder
         last = context.read(folder)
         self.now = last.now + downtime if last else start
-        self.stack: list[context.Context] = []
+        self.lock = threading.Lock()  # the channels' threads enter and leave side by side
+        self.local = threading.local()  # this thread's stack of work
+        self.working: dict[str, context.Context] = {}  # by channel, the last entered last
         self.set(self.now)
 
     def current(self) -> dt.datetime:
         return self.now.astimezone(dt.UTC)
 
     def set(self, moment: dt.datetime) -> None:
-        self.now = moment
-        context.write(self.folder, context.Context(moment))
+        with self.lock:
+            self.now = moment
+            context.write(self.folder, moment, list(self.working.values()))
 
     def enter(self, delivery: int, channel: str, activity: str) -> None:
         entered = context.Context(self.now, delivery, channel, activity)
-        self.stack.append(entered)
-        context.write(self.folder, entered)
+        self._stack().append(entered)
+        self._work(channel, entered)
 
     def leave(self) -> None:
-        self.stack.pop()
-        context.write(self.folder, self.stack[-1] if self.stack else context.Context(self.now))
+        stack = self._stack()
+        left = stack.pop()
+        self._work(left.channel or "", stack[-1] if stack else None)
 
     @property
     def channel(self) -> str | None:
-        return self.stack[-1].channel if self.stack else None
+        stack = self._stack()
+        return stack[-1].channel if stack else None
+
+    def _stack(self) -> list[context.Context]:
+        """This thread's work, innermost last (a lookup inside a dispatch)."""
+        if not hasattr(self.local, "stack"):
+            self.local.stack = []
+        return self.local.stack
+
+    def _work(self, channel: str, work: context.Context | None) -> None:
+        """Record what `channel` now works on (None: nothing) and write the context file."""
+        with self.lock:
+            self.working.pop(channel, None)
+            if work is not None:
+                self.working[channel] = work
+            context.write(self.folder, self.now, list(self.working.values()))
 
 
 def observe(dispatcher: Dispatcher, clock: SimulatedClock) -> None:

@@ -162,7 +162,7 @@ class Recorder:
         self.lock = threading.Lock()
 
     def stamp(self, channel: str, request: Request) -> Stamp:
-        now = context.read(self.folder)
+        now = context.read(self.folder, channel)  # its channel's delivery
         stamp = Stamp(
             channel,
             request.method,
