@@ -175,12 +175,25 @@ def test_social_posts_wait_for_the_portal_article(small: WorkspaceBuilder) -> No
     runner.announce(at(1, 0))
     portal = runner.store.deliveries.find("a", "portal")
     assert portal is not None
-    runner.store.deliveries.pause("portal", "testing", at(1, 0))
+    runner.store.deliveries.pause("portal", "credentials refused", at(1, 0))
     assert runner.store.deliveries.next_due() == at(1, 8, 30)  # not the paused portal's 08:00
     runner.tick(at(1, 8, 30))
     telegram = runner.store.deliveries.find("a", "telegram")
-    assert telegram is not None and telegram.state == "scheduled" and telegram.due_at > at(1, 8, 30)
-    assert "waiting-for-portal" in kinds(runner, "a", "telegram")
+    assert telegram is not None and telegram.state == "scheduled"
+    assert telegram.due_at == at(1, 9, 30)  # held: looked at hourly, not every 5 minutes
+    assert telegram.error and "the portal channel is paused (credentials refused)" in telegram.error
+    runner.recover(at(1, 9))  # `publisher run` started again: the pause is lifted
+    telegram = runner.store.deliveries.find("a", "telegram")
+    assert telegram is not None and telegram.due_at == at(1, 9) and telegram.error is None
+    runner.tick(at(1, 9))
+    assert states(runner)[("a", "portal")] == "published"
+    assert states(runner)[("a", "telegram")] == "published"
+    assert kinds(runner, "a", "telegram")[-4:] == [
+        "waiting-for-portal",
+        "released",
+        "sending",
+        "published",
+    ]
     runner.close()
 
 

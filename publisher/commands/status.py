@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from publisher.commands.output import console, print_json
@@ -89,21 +88,6 @@ def _print_status(groups: dict[str, list[Delivery]], pauses: dict, upcoming: int
         )
 
 
-def _release_waiting_posts(store: Store, portal: Delivery, now: dt.datetime) -> None:
-    """Social posts held back by the portal article's unknown outcome are looked at now."""
-    for delivery in store.deliveries.in_state("scheduled"):
-        if delivery.item_id == portal.item_id and delivery.error_kind == HELD_BY_PORTAL:
-            store.deliveries.change(
-                delivery,
-                "released",
-                now,
-                "the portal article was resolved",
-                due_at=now,
-                error=None,
-                error_kind=None,
-            )
-
-
 def _find(store: Store, reference: str) -> Delivery:
     """A delivery by number (#12 or 12) or as ITEM:CHANNEL."""
     deliveries = store.deliveries
@@ -144,6 +128,7 @@ def run_retry(root: Path, reference: str) -> int:
         )
         if delivery.error_kind == "auth":
             store.deliveries.unpause(delivery.channel)
+            store.deliveries.release_held(utcnow())
     finally:
         store.close()
     console().print(f"#{delivery.id} will be sent at the next tick of 'publisher run'")
@@ -178,7 +163,7 @@ def run_resolve(root: Path, reference: str, published: bool, url: str | None) ->
                 due_at=now,
             )
         if delivery.channel == "portal":
-            _release_waiting_posts(store, delivery, now)
+            store.deliveries.release_held(now, delivery.item_id)
     finally:
         store.close()
     console().print(f"#{delivery.id} marked {'published' if published else 'to send again'}")

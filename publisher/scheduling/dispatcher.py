@@ -312,11 +312,9 @@ class Dispatcher:
             return self.deliveries.change(
                 delivery, "failed", now, text, state="failed", error=text, error_kind="permanent"
             )
-        if portal.state == "unknown":
-            text = (
-                f"waiting for the portal article (#{portal.id}), whose outcome is unknown: "
-                f"check the portal, then 'publisher resolve {portal.id}'"
-            )
+        held = _held_because(portal, self.deliveries.pauses())
+        if held:
+            text = f"waiting for the portal article (#{portal.id}), {held}"
             return self.deliveries.change(
                 delivery,
                 "waiting-for-portal",
@@ -413,6 +411,15 @@ class Dispatcher:
         plan = make_plan(self.catalog.schedules, [*items, item], enabled, now=now, fixed=fixed)
         post = plan.post((item.id, delivery.channel))
         return post.at if post else None
+
+
+def _held_because(portal: Delivery, pauses: dict[str, tuple[str, dt.datetime]]) -> str:
+    """Why a portal article keeps its social posts waiting for an operator, or ''."""
+    if portal.state == "unknown":
+        return f"whose outcome is unknown: check the portal, then 'publisher resolve {portal.id}'"
+    if portal.state == "scheduled" and "portal" in pauses:
+        return f"and the portal channel is paused ({pauses['portal'][0]})"
+    return ""
 
 
 def _cancel_reason(item: ContentItem | None, delivery: Delivery) -> str:

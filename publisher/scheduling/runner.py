@@ -97,6 +97,7 @@ class CampaignRunner:
             item = self.catalog.item(delivery.item_id)
             settled.append(self.dispatcher.settle(item, unknown, now) if item else unknown)
         self.store.deliveries.unpause()  # credentials may have been fixed meanwhile: try again
+        self.store.deliveries.release_held(now)
         return settled
 
     def tick(self, now: dt.datetime) -> TickReport:

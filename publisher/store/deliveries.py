@@ -266,6 +266,21 @@ class DeliveryStore:
                 query if channel is None else query.where(table.c.channel == channel)
             )
 
+    def release_held(self, now: dt.datetime, item_id: str | None = None) -> None:
+        """Social posts held back by their portal article (HELD_BY_PORTAL) are looked at
+        again now: an operator settled the article or resumed the portal channel."""
+        for delivery in self.in_state("scheduled"):
+            if delivery.error_kind == HELD_BY_PORTAL and item_id in (None, delivery.item_id):
+                self.change(
+                    delivery,
+                    "released",
+                    now,
+                    "the portal article may go on",
+                    due_at=now,
+                    error=None,
+                    error_kind=None,
+                )
+
     def pauses(self) -> dict[str, tuple[str, dt.datetime]]:
         table = schema.channel_pauses
         with self.engine.connect() as connection:

@@ -12,8 +12,8 @@ crash point can be scoped to one channel (`crash`: the N-th passage of a point w
 delivery of that channel is dispatched), through PUBLISHER_CRASH_AT and
 `crashpoints.configure`.
 
-Exit codes: 0 the calendar is done; 3 everything else is done but a channel is paused
-(credentials refused: the operator's turn); 4 nothing moves for another reason.
+Exit codes: 0 the calendar is done; 3 a channel is paused (credentials refused: the
+operator's turn, OPERATOR_DELAY after the pause); 4 nothing moves for another reason.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from publisher.workspace import open_workspace
 from . import context
 
 EXIT_DONE, EXIT_PAUSED, EXIT_STUCK = 0, 3, 4
+OPERATOR_DELAY = dt.timedelta(minutes=30)  # from a channel's pause to the operator's restart
 LOG = "driver.log"
 # Imported by the fork server before it forks drivers, so a restart costs no import time.
 PRELOAD = (
@@ -164,10 +165,12 @@ def scope_crash(clock: SimulatedClock, channel: str, point: str, nth: int) -> No
 
 
 def tick_through(runner: CampaignRunner, clock: SimulatedClock, end: dt.datetime) -> int:
-    """Tick from due time to due time until nothing is due before `end`."""
+    """Tick from due time to due time until nothing is due before `end` (or before now, for
+    a start after the end). A paused channel is the operator's turn OPERATOR_DELAY after the
+    pause: the process ends then, as the operator stops it to fix the credentials."""
     deliveries = runner.store.deliveries
     moment = deliveries.next_due()
-    while moment is not None and moment <= end:
+    while moment is not None and moment <= max(end, clock.now):
         moment = max(moment, clock.now)
         clock.set(moment)
         before = _event_count(deliveries)
@@ -175,8 +178,18 @@ def tick_through(runner: CampaignRunner, clock: SimulatedClock, end: dt.datetime
         following = deliveries.next_due()
         if following is not None and following <= moment and _event_count(deliveries) == before:
             return EXIT_PAUSED if deliveries.pauses() else EXIT_STUCK
+        operator = _operator_turn(deliveries)
+        if operator is not None and (following is None or operator <= following):
+            clock.set(max(operator, clock.now))
+            return EXIT_PAUSED
         moment = following
     return EXIT_PAUSED if deliveries.pauses() else EXIT_DONE
+
+
+def _operator_turn(deliveries: DeliveryStore) -> dt.datetime | None:
+    """When the operator acts on the earliest pause, if a channel is paused."""
+    pauses = deliveries.pauses()
+    return min(since for _, since in pauses.values()) + OPERATOR_DELAY if pauses else None
 
 
 def _event_count(deliveries: DeliveryStore) -> int:
