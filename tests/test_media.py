@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageCms, ImageFilter
 
 from publisher.content.assets import file_sha256
-from publisher.media import MediaCache, MediaError, Variant, VariantSpec
+from publisher.media import MediaCache, MediaError, Variant, VariantSpec, prepare_variants
 
 RED, BLUE, BACKGROUND = (255, 0, 0), (0, 0, 255), "#336699"
 BACKGROUND_RGB = (0x33, 0x66, 0x99)
@@ -441,3 +441,75 @@ def test_invalid_specs_are_refused(kwargs: dict[str, object]) -> None:
     fields: dict[str, object] = {"name": "ok", "max_width": 10, "max_height": 10, **kwargs}
     with pytest.raises(ValueError):
         VariantSpec(**fields)  # type: ignore[arg-type]
+
+
+# --- many variants at once ----------------------------------------------------------------
+
+
+def test_variants_come_in_the_order_asked_and_equal_single_requests(tmp_path: Path) -> None:
+    source = save(grainy((900, 600)), tmp_path / "a.png")
+    specs = [VariantSpec(f"v{n}", n, n, fit=fit) for n, fit in ((100, "crop"), (800, "fit"))]
+    made = MediaCache(tmp_path / "one").variants(source, file_sha256(source), specs)
+    assert [(v.width, v.height) for v in made] == [(100, 100), (800, 533)]
+    for variant, spec in zip(made, specs, strict=True):
+        alone = MediaCache(tmp_path / "alone").variant(source, file_sha256(source), spec)
+        assert (alone.width, alone.height, alone.quality) == (
+            variant.width,
+            variant.height,
+            variant.quality,
+        )
+
+
+def test_smaller_variants_are_resampled_from_larger_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = save(grainy((1000, 800)), tmp_path / "a.png")
+    resized_from: list[tuple[int, int]] = []
+    real_resize = Image.Image.resize
+
+    def recording_resize(self: Image.Image, *args: object, **kwargs: object) -> Image.Image:
+        resized_from.append(self.size)
+        return real_resize(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "resize", recording_resize)
+    specs = [VariantSpec(f"v{n}", n, n) for n in (110, 330, 770)]  # asked smallest first
+    made = make_cache(tmp_path).variants(source, file_sha256(source), specs)
+    assert [v.width for v in made] == [110, 330, 770]
+    assert resized_from.count((1000, 800)) == 1  # only the largest touches the full image
+
+
+def test_the_quality_search_needs_few_encodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encodes: list[int | None] = []
+    real_save = Image.Image.save
+
+    def counting_save(self: Image.Image, fp: object, format: object = None, **params: object):
+        encodes.append(params.get("quality"))  # type: ignore[arg-type]
+        return real_save(self, fp, format, **params)  # type: ignore[arg-type]
+
+    source = save(grainy((600, 400)), tmp_path / "grain.png")
+    monkeypatch.setattr(Image.Image, "save", counting_save)
+    variant = variant_of(tmp_path, source, VariantSpec("small", 600, 600, max_bytes=60_000))
+    assert variant.bytes <= 60_000 and variant.quality is not None
+    assert len(encodes) <= 3 and encodes[0] == 85
+
+
+def test_prepare_variants_fills_the_cache_from_two_processes(tmp_path: Path) -> None:
+    sources = [save(grainy((300 + 40 * n, 200)), tmp_path / f"{n}.png") for n in range(3)]
+    specs = [VariantSpec("big", 250, 250), VariantSpec("small", 60, 60, fit="crop")]
+    bad = tmp_path / "junk.jpg"
+    bad.write_bytes(b"not an image" * 10)
+    requests = [(s, file_sha256(s), spec) for s in [*sources, bad] for spec in specs]
+    made = prepare_variants(tmp_path / "cache", requests, workers=2)
+    assert len(made) == len(requests)
+    assert all(isinstance(made[file_sha256(bad), spec], MediaError) for spec in specs)
+    for source in sources:
+        for spec in specs:
+            variant = made[file_sha256(source), spec]
+            assert isinstance(variant, Variant) and variant.path.is_file()
+            assert variant_of(tmp_path, source, spec) == variant
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*")}
+    again = prepare_variants(tmp_path / "cache", requests[:-2], workers=2)
+    assert again == {key: made[key] for key in again}
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*")} == written

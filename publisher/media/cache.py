@@ -6,11 +6,12 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
 from publisher.media.decode import Decoded, decode
-from publisher.media.render import covers, needed_size, render
+from publisher.media.render import Rendered, covers, largest_first, needed_size, render
 from publisher.media.spec import SUFFIXES, Variant, VariantSpec
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -34,14 +35,41 @@ class MediaCache:
 
         `source_sha256` must be the hash of the file's bytes: the cache trusts it.
         """
+        return self.variants(source, source_sha256, [spec])[0]
+
+    def variants(
+        self, source: Path, source_sha256: str, specs: Iterable[VariantSpec]
+    ) -> list[Variant]:
+        """The cached variants of `source` for `specs` (in that order), missing ones made first.
+
+        Asking for all of an image's specs at once is cheapest: the missing ones are made from
+        one decode, largest first, each resampled from a larger one already made. A spec that
+        cannot be made raises `MediaError`, after the variants made before it were kept.
+        """
+        specs = list(specs)
+        found = {spec: self.cached(source_sha256, spec) for spec in specs}
+        done = {spec: variant for spec, variant in found.items() if variant is not None}
+        missing = [spec for spec in found if spec not in done]
+        if missing:
+            decoded = self._decoded(source, source_sha256, missing)
+            density = None
+            for spec in largest_first(decoded.size, missing):
+                rendered = render(decoded, spec, density)
+                density = rendered.density or density
+                done[spec] = self._store(self._path(source_sha256, spec), spec, rendered)
+        return [done[spec] for spec in specs]
+
+    def cached(self, source_sha256: str, spec: VariantSpec) -> Variant | None:
+        """The variant when it is in the cache (no image work at all), else None."""
         if not _SHA256.fullmatch(source_sha256):
             raise ValueError(f"not a lowercase hex sha256: {source_sha256!r}")
-        name = f"{source_sha256}-{spec.key()}{SUFFIXES[spec.format]}"
-        path = self.cache_dir / source_sha256[:2] / name
-        cached = _read(path)
-        if cached is not None:
-            return cached
-        rendered = render(self._decoded(source, source_sha256, spec), spec)
+        return _read(self._path(source_sha256, spec))
+
+    def _path(self, sha: str, spec: VariantSpec) -> Path:
+        return self.cache_dir / sha[:2] / f"{sha}-{spec.key()}{SUFFIXES[spec.format]}"
+
+    @staticmethod
+    def _store(path: Path, spec: VariantSpec, rendered: Rendered) -> Variant:
         write_atomic(path, rendered.data)
         variant = Variant(
             path=path,
@@ -55,13 +83,13 @@ class MediaCache:
         write_atomic(_sidecar(path), json.dumps(_sidecar_fields(variant)).encode())
         return variant
 
-    def _decoded(self, source: Path, sha: str, spec: VariantSpec) -> Decoded:
-        self._specs.add(spec)
+    def _decoded(self, source: Path, sha: str, specs: list[VariantSpec]) -> Decoded:
+        self._specs.update(specs)
         last = self._last
-        if last is not None and last[0] == sha and covers(last[1], spec):
+        if last is not None and last[0] == sha and all(covers(last[1], s) for s in specs):
             return last[1]
-        specs = frozenset(self._specs)
-        decoded = decode(source, lambda size: needed_size(size, specs))
+        every = frozenset(self._specs)
+        decoded = decode(source, lambda size: needed_size(size, every))
         self._last = (sha, decoded)
         return decoded
 

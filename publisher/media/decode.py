@@ -37,13 +37,11 @@ def decode(source: Path, needed: Callable[[Size], Size]) -> Decoded:
     try:
         with _open(source) as image:
             animated = getattr(image, "is_animated", False)
-            size = _upright_size(image)
-            full_scale = _draft(image, needed(size))
+            reduced_from = _draft(image, needed)
             image.load()
             icc = image.info.get("icc_profile")
             ImageOps.exif_transpose(image, in_place=True)
-            if full_scale:
-                size = image.size  # a PNG may keep its EXIF after the pixels, unread until load
+            size = reduced_from or image.size
             upright = _eight_bit(image)
     except MediaError:
         raise
@@ -52,7 +50,8 @@ def decode(source: Path, needed: Callable[[Size], Size]) -> Decoded:
     rgb, colour_note = _to_srgb(upright, icc)
     rgb.info = {}  # no EXIF, ICC, text or dpi chunk may reach the output
     notes = ["animated image: only the first frame is used"] if animated else []
-    return Decoded(rgb, size, full_scale, (*notes, *filter(None, [colour_note])))
+    warned = (*notes, *filter(None, [colour_note]))
+    return Decoded(rgb, size, reduced_from is None, warned)
 
 
 def _open(source: Path) -> ImageFile.ImageFile:
@@ -87,24 +86,21 @@ def _too_big(size: Size | None) -> MediaError:
     )
 
 
-def _transposed(image: Image.Image) -> bool:
-    return image.getexif().get(_EXIF_ORIENTATION, 1) in _TRANSPOSING
-
-
-def _upright_size(image: Image.Image) -> Size:
-    return image.size[::-1] if _transposed(image) else image.size
-
-
-def _draft(image: ImageFile.ImageFile, needed: Size) -> bool:
+def _draft(image: ImageFile.ImageFile, needed: Callable[[Size], Size]) -> Size | None:
     """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers `needed`.
 
-    True when the image stays at full scale.
+    Returns the full upright size when the decode is reduced, None when it stays at full
+    scale. Only JPEGs can be drafted, so only theirs is the EXIF read before `load()` (it sits
+    in the header); any other format would have to read its whole file for it.
     """
     if image.format not in ("JPEG", "MPO"):
-        return True
+        return None
     original = image.size
-    image.draft(None, needed[::-1] if _transposed(image) else needed)
-    return image.size == original
+    transposed = image.getexif().get(_EXIF_ORIENTATION, 1) in _TRANSPOSING
+    upright = original[::-1] if transposed else original
+    wanted = needed(upright)
+    image.draft(None, wanted[::-1] if transposed else wanted)
+    return None if image.size == original else upright
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
