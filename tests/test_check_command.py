@@ -131,6 +131,18 @@ def test_human_report_names_files_and_lines(broken: WorkspaceBuilder) -> None:
     assert "Traceback" not in output
 
 
+def test_a_large_workspace_is_summed_up_not_listed(workspace: WorkspaceBuilder) -> None:
+    for number in range(61):
+        workspace.article(f"dot-{number}.md", f"title: Bài số {number}\n")
+    workspace.article("nhap.md", "title: Bản nháp\nstatus: draft\n")
+    code, output = run("check", "--root", str(workspace.root))
+    assert code == 0, output
+    assert "Items: 1 article (draft), 61 article (ready); 'publisher check --json' lists" in output
+    assert "Bài số 17" not in output  # titles are only in the table
+    small_code, small = run("check", "--root", str(workspace.root), "--json")
+    assert small_code == 0 and "Bài số 17" in small
+
+
 def test_strict_makes_warnings_fatal(workspace: WorkspaceBuilder) -> None:
     workspace.image("content/loose.png")
     assert run("check", "--root", str(workspace.root))[0] == 0

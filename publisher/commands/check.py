@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from publisher.catalog import Catalog, load_catalog
 from publisher.commands.output import console, print_json
 from publisher.parallel import available_workers
 from publisher.workspace import open_workspace
+
+MAX_LISTED_ITEMS = 60  # beyond this, a table of items is too long to read in a terminal
 
 
 def run_check(root: Path, as_json: bool = False, strict: bool = False) -> int:
@@ -55,12 +58,19 @@ def _print_report(catalog: Catalog) -> None:
     from rich.text import Text
 
     out = console()
-    items = Table(title="Items", title_justify="left", expand=False)
-    for column in ("ID", "Kind", "Status", "Channels", "Title"):
-        items.add_column(column, overflow="fold")
-    for item in catalog.items:
-        items.add_row(item.id, item.kind.value, item.status, " ".join(item.channels), item.title)
-    out.print(items)
+    if len(catalog.items) <= MAX_LISTED_ITEMS:
+        items = Table(title="Items", title_justify="left", expand=False)
+        for column in ("ID", "Kind", "Status", "Channels", "Title"):
+            items.add_column(column, overflow="fold")
+        for item in catalog.items:
+            items.add_row(
+                item.id, item.kind.value, item.status, " ".join(item.channels), item.title
+            )
+        out.print(items)
+    else:
+        kinds = Counter(f"{item.kind.value} ({item.status})" for item in catalog.items)
+        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        out.print(f"[bold]Items:[/] {listed}; 'publisher check --json' lists them all")
     channels = Table(title="Channels", title_justify="left")
     for column in ("Channel", "Enabled", "Mode", "Settings"):
         channels.add_column(column)
@@ -82,4 +92,3 @@ def _print_report(catalog: Catalog) -> None:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-

@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -227,14 +228,19 @@ def file_sha256(path: Path) -> str:
 def _home(target: Path, workspace_root: Path) -> Path | None:
     """The folder `target` is inside: the workspace, or content/ when that is a link to a
     folder elsewhere (a shared drive); None when it is outside both."""
+    return next((home for home in _homes(workspace_root) if target.is_relative_to(home)), None)
+
+
+@lru_cache(maxsize=8)
+def _homes(workspace_root: Path) -> tuple[Path, ...]:
+    """The workspace and its content/ folder, resolved once (every reference is checked)."""
+    homes = []
     for folder in (workspace_root, workspace_root / "content"):
         try:
-            home = folder.resolve()
+            homes.append(folder.resolve())
         except (OSError, RuntimeError):
             continue
-        if target.is_relative_to(home):
-            return home
-    return None
+    return tuple(homes)
 
 
 def _resolved(path: Path, reference: str) -> Path:

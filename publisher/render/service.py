@@ -98,7 +98,9 @@ class Renderer:
                 self.render_item(item)
             return self._posts
 
-        share_work(items, render_all, self._posts.update, workers)
+        stored = sum(1 for _ in self._store.glob("*.json")) if self._store.is_dir() else 0
+        if stored < len(items) // 2:  # a cold run: worth a second process
+            share_work(items, render_all, self._posts.update, workers)
 
     def _render(self, item: ContentItem, channel: str) -> Post:
         try:
