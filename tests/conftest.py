@@ -33,6 +33,32 @@ campaigns:
 """
 
 
+def calendar_yaml(
+    slots: dict[str, list[str]],
+    *,
+    end: str = "2026-12-05",
+    caps: dict[str, int] | None = None,
+) -> str:
+    """A one-campaign schedules.yaml from 1 December: daily `slots` per channel, a 2 h grace."""
+    lines = [
+        "timezone: Asia/Ho_Chi_Minh",
+        "campaigns:",
+        "  - id: test",
+        "    name: Test",
+        "    start: 2026-12-01",
+        f"    end: {end}",
+        "    grace: 2h",
+        "    channels:",
+    ]
+    for channel, times in slots.items():
+        quoted = ", ".join(f'"{t}"' for t in times)
+        lines += [f"      {channel}:", "        slots:", "          - days: daily"]
+        lines.append(f"            times: [{quoted}]")
+        if caps and channel in caps:
+            lines.append(f"        daily_cap: {caps[channel]}")
+    return "\n".join(lines) + "\n"
+
+
 class WorkspaceBuilder:
     """Writes a workspace file by file; text is written as UTF-8 bytes exactly as given."""
 

@@ -35,7 +35,7 @@ import pytest
 from publisher.scheduling import crashpoints
 from publisher.store.database import open_store
 
-from .conftest import WorkspaceBuilder
+from .conftest import WorkspaceBuilder, calendar_yaml
 from .reliability import driver, figures, history
 from .reliability.campaign import Campaign, Kill, Setup, prepare
 from .reliability.workspace import CHANNELS
@@ -58,17 +58,7 @@ MOMENTS = {  # the four moments that matter, and the kills that land on each
 }
 
 
-OUTBOX_CALENDAR = """\
-timezone: Asia/Ho_Chi_Minh
-campaigns:
-  - id: test
-    name: Test
-    start: 2026-12-01
-    end: 2026-12-05
-    channels:
-      portal: {slots: [{days: daily, times: ["08:00"]}]}
-      telegram: {slots: [{days: daily, times: ["08:30", "20:00"]}]}
-"""
+OUTBOX_CALENDAR = calendar_yaml({"portal": ["08:00"], "telegram": ["08:30", "20:00"]})
 
 
 # -- the crash points themselves ------------------------------------------------------------

@@ -26,27 +26,10 @@ from publisher.scheduling.daemon import Service
 from publisher.scheduling.runner import CampaignRunner, rehearse
 from publisher.workspace import open_workspace
 
-from .conftest import WorkspaceBuilder, copy_sample
+from .conftest import WorkspaceBuilder, calendar_yaml, copy_sample
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-CALENDAR = """\
-timezone: Asia/Ho_Chi_Minh
-campaigns:
-  - id: test
-    name: Test
-    start: 2026-12-01
-    end: 2026-12-05
-    grace: 2h
-    channels:
-      portal:
-        slots:
-          - days: daily
-            times: ["08:00"]
-      telegram:
-        slots:
-          - days: daily
-            times: ["08:30", "20:00"]
-"""
+CALENDAR = calendar_yaml({"portal": ["08:00"], "telegram": ["08:30", "20:00"]})
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -230,8 +213,10 @@ def test_a_retry_that_crosses_midnight_keeps_the_daily_cap(
 ) -> None:
     """Asked to wait two hours at 23:00, the post would land on a day whose one post is
     taken: it goes to the next free slot instead, or is skipped with the reason."""
-    calendar = CALENDAR.replace('["08:30", "20:00"]', '["23:00"]\n        daily_cap: 1')
-    small.write("schedules.yaml", calendar.replace("end: 2026-12-05", f"end: 2026-12-0{last_day}"))
+    slots = {"portal": ["08:00"], "telegram": ["23:00"]}
+    small.write(
+        "schedules.yaml", calendar_yaml(slots, end=f"2026-12-0{last_day}", caps={"telegram": 1})
+    )
     small.article("c.md", "title: Bài C\ndate: 2026-11-03\n")  # a, b, c: one post a day
     runner = runner_for(small)
     runner.announce(at(1, 0))
@@ -391,26 +376,14 @@ def test_run_replans_when_a_new_item_is_dropped_in(small: WorkspaceBuilder) -> N
     assert not thread.is_alive()
 
 
-SIDE_BY_SIDE = """\
-timezone: Asia/Ho_Chi_Minh
-campaigns:
-  - id: test
-    name: Test
-    start: 2026-12-01
-    end: 2026-12-05
-    grace: 2h
-    channels:
-      portal:
-        slots:
-          - days: daily
-            times: ["08:00", "08:10"]
-      facebook: &social
-        slots:
-          - days: daily
-            times: ["08:20", "08:30"]
-      zalo: *social
-      telegram: *social
-"""
+SIDE_BY_SIDE = calendar_yaml(
+    {
+        "portal": ["08:00", "08:10"],
+        "facebook": ["08:20", "08:30"],
+        "zalo": ["08:20", "08:30"],
+        "telegram": ["08:20", "08:30"],
+    }
+)
 SOCIAL = ("facebook", "zalo", "telegram")
 
 

@@ -97,7 +97,7 @@ def _version() -> str:
     for folder in ("content", "settings"):
         for path in sorted((package / folder).glob("*.py")):
             digest.update(path.read_bytes())
-    for name in ("yamlsource.py", "problems.py", "validation.py"):
+    for name in ("yamlsource.py", "problems.py", "validation.py", "htmltext.py"):
         digest.update((package / name).read_bytes())
     for library in _LIBRARIES:
         digest.update(f"{library}={metadata.version(library)}".encode())

@@ -19,6 +19,7 @@ from markdown.extensions.footnotes import FN_BACKLINK_TEXT, NBSP_PLACEHOLDER
 from markdown.treeprocessors import Treeprocessor
 
 from publisher.content.markdown import MarkdownError, ParsedMarkdown, Reference
+from publisher.htmltext import text_of_html
 
 EXTENSIONS = ["extra", "sane_lists"]
 MAX_LINES = 20_000  # a long report is a few hundred lines; a 5 000-row table is 5 000
@@ -298,7 +299,7 @@ class _Restorer:
         stashed = self._stashed(int(match.group(1)))
         if isinstance(stashed, Element):
             return "".join(stashed.itertext())
-        return _text_of_html(stashed)
+        return text_of_html(stashed)
 
     def _text(self, text: str, code: bool = False) -> str:
         if util.STX in text:
@@ -345,26 +346,6 @@ def _elements_from_html(raw: str) -> list[Element]:
         paragraph.text = builder.root.text.strip()
         return [paragraph, *builder.root]
     return list(builder.root)
-
-
-def _text_of_html(raw: str) -> str:
-    return "".join(element_text for element_text in _TextOnly.of(raw))
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    @classmethod
-    def of(cls, raw: str) -> list[str]:
-        parser = cls()
-        parser.feed(raw)
-        parser.close()
-        return parser.parts
 
 
 class _LineFinder:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, replace
 
+from publisher.htmltext import text_of_html
 from publisher.render.document import Line, Run
 from publisher.render.plain import LinkResolver
 from publisher.render.text import measure, truncate
@@ -147,17 +148,4 @@ def _join(chunks: list[Chunk]) -> str:
 
 def visible_length(message_html: str) -> int:
     """The length Telegram counts: the text after entity parsing, in UTF-16 units."""
-    from html.parser import HTMLParser
-
-    class _Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__(convert_charrefs=True)
-            self.parts: list[str] = []
-
-        def handle_data(self, data: str) -> None:
-            self.parts.append(data)
-
-    parser = _Text()
-    parser.feed(message_html)
-    parser.close()
-    return measure("".join(parser.parts), "utf16")
+    return measure(text_of_html(message_html), "utf16")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from publisher.store.database import open_store
+from publisher.store.database import Store, open_store
 from publisher.store.deliveries import Delivery, Event
 from tests.fakes.youtube import make_certificate
 
@@ -18,6 +20,7 @@ from .platforms import Platforms, Recorder, Storm, start_platforms
 from .workspace import CHANNELS, SECRET_KEY, build, campaign_bounds, credentials
 
 MAX_OPERATOR_RESTARTS = 40
+T = TypeVar("T")
 UNFINISHED = ("scheduled", "sending")
 
 
@@ -140,16 +143,15 @@ class Campaign:
 
     # -- reading the outcome ---------------------------------------------------------------
     def deliveries(self) -> list[Delivery]:
-        store = open_store(self.root / ".publisher")
-        try:
-            return store.deliveries.all()
-        finally:
-            store.close()
+        return self._read(lambda store: store.deliveries.all())
 
     def events(self) -> list[Event]:
+        return self._read(lambda store: store.deliveries.events())
+
+    def _read(self, what: Callable[[Store], T]) -> T:
         store = open_store(self.root / ".publisher")
         try:
-            return store.deliveries.events()
+            return what(store)
         finally:
             store.close()
 
