@@ -135,3 +135,18 @@ def test_share_work_gives_the_child_half_and_survives_its_failure() -> None:
 
 def _relative(value: Any, root: Path) -> str:
     return repr(value).replace(str(root), "<root>")
+
+
+def test_a_post_whose_media_were_deleted_is_rendered_again(sample: Path) -> None:
+    """A long-lived renderer (the service's) keeps posts in memory; their media may go."""
+    from publisher.render.service import Renderer
+
+    catalog = load(sample)
+    renderer = Renderer(catalog)
+    item = next(i for i in catalog.items if i.images and "facebook" in i.channels)
+    first = renderer.render(item, "facebook")
+    assert first.media
+    for media in first.media:
+        Path(media).unlink()
+    again = renderer.render(item, "facebook")
+    assert again.media and all(Path(m).is_file() for m in again.media)

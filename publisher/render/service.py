@@ -63,6 +63,15 @@ class Renderer:
         self._posts: dict[str, Post] = {}  # renders and cache reads of this process, by key
 
     def render(self, item: ContentItem, channel: str) -> Post:
+        """One post, its media files checked: a long-lived renderer (the service's) must not
+        hand out a post whose cached media were deleted meanwhile; it is rendered again."""
+        post = self.render_item(item, (channel,))[channel]
+        if all(Path(m).exists() for m in post.media):
+            return post
+        self._posts.pop(self._key(item, channel), None)
+        stored = self._read(item)
+        stored.pop(channel, None)
+        self._write(item, stored)
         return self.render_item(item, (channel,))[channel]
 
     def render_item(
