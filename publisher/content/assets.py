@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -243,9 +245,35 @@ def _homes(workspace_root: Path) -> tuple[Path, ...]:
     return tuple(homes)
 
 
+_RESOLVED: ContextVar[dict[str, Path] | None] = ContextVar("resolved_paths", default=None)
+
+
+@contextmanager
+def resolving_once() -> Iterator[None]:
+    """Within the block (one load of the workspace), each path is resolved once: links do
+    not change in the middle of a load, and a thousand items refer to the same folders and
+    images. Outside it, every call resolves afresh (a long-lived process sees changes)."""
+    token = _RESOLVED.set({})
+    try:
+        yield
+    finally:
+        _RESOLVED.reset(token)
+
+
+def resolve_path(path: Path) -> Path:
+    """`path.resolve()`, remembered inside `resolving_once()`."""
+    memo = _RESOLVED.get()
+    if memo is None:
+        return path.resolve()
+    key = str(path)
+    if key not in memo:
+        memo[key] = path.resolve()
+    return memo[key]
+
+
 def _resolved(path: Path, reference: str) -> Path:
     try:
-        return path.resolve()
+        return resolve_path(path)
     except (OSError, RuntimeError, ValueError) as exc:  # symlink loops, NUL, name too long
         raise AssetError(f"'{_short(reference)}' cannot be used as a file name ({exc})") from None
 

@@ -31,7 +31,9 @@ from publisher.content.assets import (
     is_remote,
     make_asset,
     reference_path,
+    resolve_path,
     resolve_reference,
+    resolving_once,
     split_reference,
 )
 from publisher.content.discovery import Candidate, discover
@@ -100,6 +102,18 @@ def load_content(
     With `workers` 2, a forked process parses half of the items first (see parallel.py).
     Without a `cache` (the caller saves it), one is read and saved here.
     """
+    with resolving_once():
+        return _load_all(workspace, channels, timezone, problems, workers, cache)
+
+
+def _load_all(
+    workspace: Workspace,
+    channels: Mapping[str, ChannelConfig],
+    timezone: ZoneInfo,
+    problems: Problems,
+    workers: int,
+    cache: LoadCache | None,
+) -> list[ContentItem]:
     discovery = discover(workspace.content_dir, workspace.rel, problems)
     own_cache = cache is None
     cache = cache or LoadCache(workspace.state_dir / "cache" / CACHE_FILE)
@@ -152,7 +166,7 @@ def _load_item(
     return ContentItem(
         id=candidate.id,
         path=context.file,
-        path_on_disk=candidate.source.resolve(),
+        path_on_disk=resolve_path(candidate.source),
         kind=kind,
         meta=meta,
         body=body,
@@ -487,7 +501,7 @@ def _resolve_link_target(
     """Links may point at files or at another item's folder (the one holding index.md)."""
     path = reference_path(target)
     try:
-        folder = (base / path).resolve()
+        folder = resolve_path(base / path)
         is_item_folder = folder.is_dir() and (folder / "index.md").is_file()
     except (OSError, RuntimeError, ValueError):
         is_item_folder = False  # resolve_reference names the problem
@@ -579,10 +593,10 @@ def _report_duplicate_ids(
 def _report_unused(
     loose_files: list[Path], items: list[ContentItem], workspace: Workspace, problems: Problems
 ) -> None:
-    used = {asset.path.resolve() for item in items for asset in item.assets}
+    used = {resolve_path(asset.path) for item in items for asset in item.assets}
     for path in loose_files:
         try:
-            if path.resolve() in used:
+            if resolve_path(path) in used:
                 continue
         except (OSError, RuntimeError):
             pass  # a symlink loop: reported below like any other stray file
