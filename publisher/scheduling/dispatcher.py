@@ -237,6 +237,7 @@ class Dispatcher:
                 now,
                 detail_json(error=str(error), again=(now + LOOKUP_RETRY).isoformat()),
                 due_at=now + LOOKUP_RETRY,
+                error=f"looking the post up failed ({error}); tried again every 15 minutes",
                 error_kind=LOOKUP_PENDING,
             )
         text = "found on the platform" if found else "the platform does not have it: sending again"

@@ -30,6 +30,9 @@ REHEARSAL_DIR = "rehearsal"
 WORKERS_VARIABLE = "PUBLISHER_WORKERS"
 
 
+INTERRUPTED = "the tool stopped during this attempt"
+
+
 class CampaignRunner:
     """Owns one catalog, one state store and the dispatcher that works on them."""
 
@@ -91,8 +94,10 @@ class CampaignRunner:
                 delivery,
                 "interrupted",
                 now,
-                "the tool stopped during this attempt",
+                INTERRUPTED,
                 state="unknown",
+                error=INTERRUPTED,
+                error_kind="unknown",
             )
             item = self.catalog.item(delivery.item_id)
             settled.append(self.dispatcher.settle(item, unknown, now) if item else unknown)

@@ -156,7 +156,8 @@ def _judge_delivery(verdict: Verdict, delivery: Delivery, held: int, expected: i
         verdict.problems.append(f"{name}: {delivery.state} without a reason")
     if delivery.state == "unknown":
         verdict.unknown[delivery.channel] += 1
-        reason = (delivery.error or "no reason").split(":")[0][:60]
+        reason = (delivery.error or "no reason").removeprefix(f"{delivery.channel}: ")
+        reason = reason.split(";")[0].split(" (")[0][:70]
         verdict.unknown_reasons[f"{delivery.channel}: {reason}"] += 1
 
 
