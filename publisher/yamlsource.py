@@ -24,7 +24,11 @@ class YamlSyntaxError(LocatedError):
     """The text is not valid YAML; `line` is 1-based within the whole file."""
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+# libyaml (C) where PyYAML was built with it: the same nodes and marks, ten times faster.
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_SafeLoader):  # type: ignore[misc, valid-type]
     """SafeLoader with YAML 1.2 booleans and without base-60 numbers."""
 
 

@@ -28,6 +28,7 @@ _OPENING = (
     yaml.FlowSequenceStartToken,
 )
 _CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+_SCANNER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's tokens when built
 
 
 class FrontMatterError(LocatedError):
@@ -88,7 +89,7 @@ def check_yaml_structure(text: str, first_line: int = 1) -> None:
     resolver = yaml.SafeLoader("")
     depth = 0
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=_SCANNER):
             line = token.start_mark.line + first_line
             if isinstance(token, yaml.AliasToken):
                 raise FrontMatterError(
