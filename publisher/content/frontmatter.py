@@ -28,7 +28,6 @@ _OPENING = (
     yaml.FlowSequenceStartToken,
 )
 _CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
-_SCANNER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's tokens when built
 
 
 class FrontMatterError(LocatedError):
@@ -89,7 +88,9 @@ def check_yaml_structure(text: str, first_line: int = 1) -> None:
     resolver = yaml.SafeLoader("")
     depth = 0
     try:
-        for token in yaml.scan(text, Loader=_SCANNER):
+        # The pure-Python scanner hands over each token as it reads it, so the limits below
+        # apply first, whatever limit the libyaml bundled with PyYAML may have.
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
             line = token.start_mark.line + first_line
             if isinstance(token, yaml.AliasToken):
                 raise FrontMatterError(
