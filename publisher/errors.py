@@ -11,3 +11,9 @@ class WorkspaceError(PublisherError):
     """The folder is not a usable workspace (a configuration error, exit code 2)."""
 
     exit_code = 2
+
+
+class StoreError(PublisherError):
+    """The state store cannot be used as it is; nothing is published until it is fixed."""
+
+    exit_code = 2

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from publisher.adapters.base import Post
 from publisher.catalog import Catalog
+from publisher.publishing.hosting import copy_once
 from publisher.render.service import Renderer
 
 
@@ -77,13 +78,3 @@ def _write(path: Path, text: str) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
-
-
-def copy_once(source: Path, target: Path) -> None:
-    """Copy unless the same-named file of the same size is there (names carry content hashes)."""
-    import shutil
-
-    if target.exists() and target.stat().st_size == source.stat().st_size:
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ PHOTO_ITEM = "nuoc-rut-2026/infographic/ket-qua-10-thang"
 ALBUM_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
 AUTH = f"OAuth {TOKEN}"
 BUC = "X-Business-Use-Case-Usage"
+TIMEOUT = 30.0  # a busy machine never makes the fake this slow
+HANG_TIMEOUT = 5.0  # for a request the fake never answers: how long the client waits
 
 
 @pytest.fixture(scope="module")
@@ -81,23 +84,27 @@ ClientFactory = Callable[..., FacebookClient]
 
 @pytest.fixture
 def make_client(fake: FakeFacebook, store: Store, tmp_path: Path) -> ClientFactory:
-    def make(token: str = TOKEN, base: str | None = None, page: str = PAGE) -> FacebookClient:
+    def make(
+        token: str = TOKEN, base: str | None = None, page: str = PAGE, timeout: float = TIMEOUT
+    ) -> FacebookClient:
         settings = FacebookSettings(page_id=page).model_copy(
             update={"api_base": base or fake.base_url}
         )
-        client = create_client(settings, environment(store, tmp_path, token))
+        client = create_client(settings, environment(store, tmp_path, token, timeout))
         assert isinstance(client, FacebookClient)
         return client
 
     return make
 
 
-def environment(store: Store, tmp_path: Path, token: str = TOKEN) -> ClientEnv:
+def environment(
+    store: Store, tmp_path: Path, token: str = TOKEN, timeout: float = TIMEOUT
+) -> ClientEnv:
     return ClientEnv(
         secrets={"page_token": token},
         tokens=store.tokens("facebook"),
         state_dir=tmp_path,
-        timeout=0.5,
+        timeout=timeout,
         sleep=lambda seconds: None,
     )
 
@@ -249,7 +256,7 @@ def test_dropped_answer_then_506_is_settled_by_find_existing(
     assert (second.kind, second.platform_code, second.http_status) == ("unknown", 506, 400)
     assert len(fake.published_posts()) == 1
 
-    found = client.find_existing(post, {})
+    found = client.find_existing(post, store.steps("k"))
     assert found == {"id": created.id}
     store.steps("k").record("feed", found)  # what settling an unknown delivery records
     receipt = publish(post, client, store.steps("k"))
@@ -262,17 +269,32 @@ def test_find_existing_looks_photos_up_by_caption(
 ) -> None:
     post = posts[PHOTO_ITEM]
     client = make_client()
-    assert client.find_existing(post, {}) is None
+    assert client.find_existing(post, store.steps("k")) is None
     fake.drop_after_processing("/photos")
     assert failure(post, client, store.steps("k")).kind == "unknown"
 
-    found = client.find_existing(post, {})
+    found = client.find_existing(post, store.steps("k"))
     (photo,) = fake.photos.values()
     assert found == {"id": photo.id, "post_id": photo.post_id}
     lookup = fake.requests[-1]
     assert lookup.method == "GET" and lookup.path == f"/v25.0/{PAGE}/photos"
     assert lookup.query["type"] == ["uploaded"]
     assert client.receipt(post, {"photo": found})[0] == photo.post_id
+
+
+def test_last_years_identical_post_is_not_taken_for_ours(
+    posts: dict[str, Post], fake: FakeFacebook, make_client: ClientFactory, store: Store
+) -> None:
+    """The same text was posted a year ago (a yearly notice); our post's answer is lost
+    before Facebook acted: the old post must not be taken for ours."""
+    post = posts[TEXT_ITEM]
+    client = make_client()
+    publish(post, client, store.steps("last-year"))
+    fake.posts[0].created -= dt.timedelta(days=365)
+    fake.inject(Fault(drop=True, path_contains="/feed"))
+    assert failure(post, client, store.steps("k")).kind == "unknown"
+
+    assert client.find_existing(post, store.steps("k")) is None
 
 
 def test_find_existing_returns_none_when_the_line_dropped_before_processing(
@@ -282,7 +304,7 @@ def test_find_existing_returns_none_when_the_line_dropped_before_processing(
     client = make_client()
     fake.inject(Fault(drop=True, path_contains="/feed"))
     assert failure(post, client, store.steps("k")).kind == "unknown"
-    assert client.find_existing(post, {}) is None
+    assert client.find_existing(post, store.steps("k")) is None
     lookup = fake.requests[-1]
     assert lookup.query == {
         "fields": ["id,message,created_time"],
@@ -407,8 +429,8 @@ def test_transport_failures(
     post = posts[TEXT_ITEM]
     fake.inject(Fault(drop=True))
     assert failure(post, make_client(), store.steps("a")).kind == "unknown"
-    fake.inject(Fault(graph_error(1, "late"), delay=0.8))  # the answer comes after the timeout
-    timed_out = failure(post, make_client(), store.steps("b"))
+    fake.inject(Fault(hang=True, acted=True))  # posted; the answer never comes
+    timed_out = failure(post, make_client(timeout=HANG_TIMEOUT), store.steps("b"))
     assert timed_out.kind == "unknown" and "ReadTimeout" in timed_out.message
     refused = failure(post, make_client(base=closed_port_url()), store.steps("c"))
     assert refused.kind == "retryable" and "could not reach" in refused.message
@@ -431,11 +453,11 @@ def test_connect_timeout_and_dns_failure_are_retryable() -> None:
 
 
 def test_a_lost_lookup_is_retryable_not_unknown(
-    posts: dict[str, Post], fake: FakeFacebook, make_client: ClientFactory
+    posts: dict[str, Post], fake: FakeFacebook, make_client: ClientFactory, store: Store
 ) -> None:
     fake.inject(Fault(graph_error(2, "Service temporarily unavailable", status=503)))
     with pytest.raises(PublishError) as caught:
-        make_client().find_existing(posts[TEXT_ITEM], {})
+        make_client().find_existing(posts[TEXT_ITEM], store.steps("k"))
     assert caught.value.kind == "retryable"
 
 

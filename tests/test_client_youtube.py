@@ -36,6 +36,8 @@ from .conftest import copy_sample
 from .fakes.base import Fault
 from .fakes.youtube import CHUNK_UNIT, EXISTING_VIDEO, FakeYouTube, google_error, make_certificate
 
+TIMEOUT = 30.0  # a busy machine never makes the fake this slow
+HANG_TIMEOUT = 5.0  # for a request the fake never answers: how long the client waits
 UPDATE_ITEM = "nuoc-rut-2026/video/phong-su-bhxh-tu-nguyen"
 UPLOAD_ITEM = "nuoc-rut-2026/video/huong-dan-cai-dat-vssid"
 SECRETS = {
@@ -75,7 +77,7 @@ class World:
             secrets=SECRETS,
             tokens=self.store.tokens("youtube"),
             state_dir=self.tmp,
-            timeout=0.5,
+            timeout=TIMEOUT,
             sleep=lambda seconds: None,
             clock=lambda: NOON_UTC,
         )
@@ -370,16 +372,16 @@ def test_service_settles_unknown_outcomes(
     (root / "channels" / "youtube.yaml").write_text(channel + f"tls_ca_file: {certificate[0]}\n")
     environ = {f"YOUTUBE_{name.upper()}": value for name, value in SECRETS.items()}
     catalog = load_catalog(open_workspace(root, environ))
-    service = PublishService(catalog, open_store(tmp_path / "state"), timeout=0.5)
+    service = PublishService(catalog, open_store(tmp_path / "state"), timeout=HANG_TIMEOUT)
     update, upload = catalog.item(UPDATE_ITEM), catalog.item(UPLOAD_ITEM)
     assert update is not None and upload is not None
 
-    fake.inject_on("PUT", Fault(delay=1.0))  # the update is made after the client gave up
+    fake.inject_on("PUT", Fault(hang=True, acted=True))  # made; the answer never comes
     with pytest.raises(PublishError) as caught:
         service.publish(update, "youtube")
     assert caught.value.kind == "unknown"
-    wait_until(lambda: fake.videos[EXISTING_VIDEO]["snippet"]["categoryId"] == "25")
-    assert service.record_existing(update, "youtube")
+    assert fake.videos[EXISTING_VIDEO]["snippet"]["categoryId"] == "25"
+    assert service.record_existing(update, "youtube") == "found"
     before = len(fake.requests)
     receipt = service.publish(update, "youtube")  # nothing left to send
     assert receipt.remote_id == EXISTING_VIDEO
@@ -388,7 +390,7 @@ def test_service_settles_unknown_outcomes(
     fake.interrupt_upload(after_chunks=0, stored=True)
     with pytest.raises(PublishError):
         service.publish(upload, "youtube")
-    assert not service.record_existing(upload, "youtube")  # send again: it resumes
+    assert service.record_existing(upload, "youtube") == "not found"  # send again: it resumes
     receipt = service.publish(upload, "youtube")
     [video] = fake.uploaded_videos()
     assert receipt.remote_id == video["id"] and video["id"] in fake.thumbnails
@@ -429,8 +431,8 @@ def test_rate_limit_is_retryable_and_the_retry_succeeds(world: World) -> None:
     [
         (Fault(google_error(503, "backendError", "Backend Error")), "GET", "retryable"),
         (Fault(google_error(503, "backendError", "Backend Error")), "PUT", "unknown"),
-        (Fault(delay=1.5), "GET", "retryable"),
-        (Fault(delay=1.5), "PUT", "unknown"),
+        (Fault(hang=True), "GET", "retryable"),
+        (Fault(hang=True), "PUT", "unknown"),
         (Fault(google_error(403, "insufficientPermissions", "Insufficient")), "PUT", "auth"),
     ],
 )
@@ -438,7 +440,8 @@ def test_update_faults_land_in_their_kind(
     world: World, fault: Fault, method: str, kind: str
 ) -> None:
     world.fake.inject_on(method, fault)
-    assert world.failure(world.post(UPDATE_ITEM)).kind == kind
+    client = world.client(timeout=HANG_TIMEOUT) if fault.hang else None
+    assert world.failure(world.post(UPDATE_ITEM), client).kind == kind
     assert world.steps(UPDATE_ITEM) == {}
 
 

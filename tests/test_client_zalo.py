@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -33,7 +32,9 @@ from publisher.clients.zalo import (
 from publisher.content.model import ContentItem
 from publisher.publishing.errors import PublishError
 from publisher.publishing.executor import publish_post
+from publisher.publishing.hosting import HostingClient
 from publisher.publishing.model import ClientEnv, LookupNotSupported, MemoryStepLog
+from publisher.publishing.placeholders import resolve
 from publisher.publishing.service import PublishService
 from publisher.render.service import Renderer
 from publisher.store.database import Store, open_store
@@ -41,8 +42,11 @@ from publisher.workspace import open_workspace
 
 from .conftest import copy_sample
 from .fakes.base import Fault, Request, Response
+from .fakes.web import FakeWebHost
 from .fakes.zalo import APP_ID, APP_SECRET, FIRST_REFRESH_TOKEN, OA_ID, OA_NAME, ZaloFake
 
+TIMEOUT = 30.0  # a busy machine never makes the fake this slow
+HANG_TIMEOUT = 5.0  # for a request the fake never answers: how long the client waits
 KICKOFF = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
 SECRETS = {"app_id": APP_ID, "app_secret": APP_SECRET, "refresh_token": FIRST_REFRESH_TOKEN}
@@ -64,6 +68,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[ZaloSettings, di
 @pytest.fixture
 def fake() -> Iterator[ZaloFake]:
     with ZaloFake() as server:
+        yield server
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[FakeWebHost]:
+    """Where the article's images are hosted (the portal's part), for Zalo to fetch."""
+    with FakeWebHost(tmp_path / "web") as server:
         yield server
 
 
@@ -100,18 +111,39 @@ def client(settings: ZaloSettings, env: ClientEnv, sleeps: list[float]) -> ZaloC
     return create_client(settings, replace(env, sleep=sleeps.append))
 
 
-def make_env(store: Store, tmp_path: Path, **secrets: str) -> ClientEnv:
+@pytest.fixture(autouse=True)
+def media_host(web: FakeWebHost) -> Iterator[None]:
+    """`publish` hosts the images on `web` (a module global: the helpers take no fixtures)."""
+    HOSTS.append(web)
+    yield
+    HOSTS.remove(web)
+
+
+HOSTS: list[FakeWebHost] = []
+
+
+def make_env(store: Store, tmp_path: Path, timeout: float = TIMEOUT, **secrets: str) -> ClientEnv:
     return ClientEnv(
         secrets={**SECRETS, **secrets},
         tokens=store.tokens("zalo"),
         state_dir=tmp_path,
-        timeout=0.5,
+        timeout=timeout,
         sleep=lambda seconds: None,
     )
 
 
 def publish(post: Post, client: ZaloClient, store: Store, key: str = "k") -> Any:
-    return publish_post(post, client, store.steps(key), mode="live", secrets=SECRETS.values())
+    hosting = HostingClient(client, HOSTS[-1])
+    return publish_post(post, hosting, store.steps(key), mode="live", secrets=SECRETS.values())
+
+
+def create_call(post: Post) -> Call:
+    return next(call for call in post.calls if call.step == "create")
+
+
+def sent_article(post: Post, store: Store, key: str = "k") -> dict[str, Any]:
+    """The create payload as it was sent: the hosted images' addresses filled in."""
+    return resolve(create_call(post).payload, store.steps(key).all())
 
 
 def failure(post: Post, client: ZaloClient, store: Store, key: str = "k") -> PublishError:
@@ -135,8 +167,11 @@ def api_paths(fake: ZaloFake) -> list[str]:
 
 
 def with_title(post: Post, title: str) -> Post:
-    create = post.calls[0]
-    return replace(post, calls=(replace(create, payload={**create.payload, "title": title}),))
+    calls = tuple(
+        replace(call, payload={**call.payload, "title": title}) if call.step == "create" else call
+        for call in post.calls
+    )
+    return replace(post, calls=calls)
 
 
 # -- publishing the sample posts --------------------------------------------------------------
@@ -158,7 +193,7 @@ def test_publishes_kickoff_article_verify_and_broadcast(
         "/v2.0/article/getdetail",
     ]
     create, verify, broadcast, _ = fake.api_requests()
-    assert create.json() == post.calls[0].payload
+    assert create.json() == sent_article(post, store)
     assert create.headers["content-type"].startswith("application/json")
     assert "Tham gia BHXH tự nguyện hôm nay".encode() in create.body  # UTF-8, not \u escapes
     (article,) = fake.articles
@@ -173,7 +208,8 @@ def test_publishes_kickoff_article_verify_and_broadcast(
     assert refresh.headers["secret_key"] == APP_SECRET
     assert receipt.remote_id == article.id
     assert receipt.url == article.link_view
-    assert set(store.steps("k").all()) == {"create", "verify", "broadcast"}
+    assert set(store.steps("k").all()) == {"host_0", "create", "verify", "broadcast"}
+    assert fake.fetched == [create.json()["cover"]["photo_url"]]
     assert_no_secrets(fake, store.steps("k").all(), receipt.to_json(), caplog.text)
 
 
@@ -185,9 +221,10 @@ def test_publishes_folder_item_with_image_blocks(
 
     assert api_paths(fake)[:2] == ["/v2.0/article/create", "/v2.0/article/verify"]
     sent = fake.api_requests()[0].json()
-    assert sent == post.calls[0].payload
-    assert [b["type"] for b in sent["body"]].count("image") == 2
-    assert sent["cover"]["photo_url"].startswith("https://")
+    assert sent == sent_article(post, store)
+    images = [b["url"] for b in sent["body"] if b["type"] == "image"]
+    assert len(images) == 2 and sent["cover"]["photo_url"].startswith(HOSTS[-1].base_url)
+    assert fake.fetched == [sent["cover"]["photo_url"], *images]  # Zalo fetched each one
     assert fake.broadcasts == []
     assert receipt.remote_id == fake.articles[0].id
 
@@ -213,7 +250,7 @@ def test_verify_gives_up_retryable_then_resumes_without_second_create(
     assert (error.kind, error.platform_code, error.retry_after) == ("retryable", -214, 60.0)
     assert len(fake.requests_to("/article/verify")) == len(VERIFY_WAITS) + 1
     assert sum(sleeps) < 120
-    assert set(store.steps("k").all()) == {"create"}
+    assert set(store.steps("k").all()) == {"host_0", "create"}
 
     fake.articles[0].checks_left = 0
     receipt = publish(posts[KICKOFF], client, store)
@@ -239,7 +276,7 @@ def test_failed_broadcast_resumes_at_broadcast(
 ) -> None:
     fake.inject(Fault(Response(502, b"Bad Gateway"), path_contains="/oa/message"))
     assert failure(posts[KICKOFF], client, store).kind == "unknown"
-    assert set(store.steps("k").all()) == {"create", "verify"}
+    assert set(store.steps("k").all()) == {"host_0", "create", "verify"}
 
     publish(posts[KICKOFF], client, store)
     assert api_paths(fake).count("/v2.0/article/create") == 1
@@ -247,28 +284,65 @@ def test_failed_broadcast_resumes_at_broadcast(
 
 
 def test_unknown_create_is_settled_by_find_existing(
-    fake: ZaloFake, client: ZaloClient, store: Store, posts: dict[str, Post]
+    fake: ZaloFake, settings: ZaloSettings, store: Store, posts: dict[str, Post], tmp_path: Path
 ) -> None:
-    fake.inject(Fault(delay=0.8, path_contains="/article/create"))  # answered after timeout
+    """The create's answer is lost after Zalo made the article: the lookup finds it, gets a
+    token by updating it with the same content, and verify then yields a verified id, which
+    the broadcast needs (Zalo lists unverified articles too)."""
+    fake.inject(Fault(hang=True, acted=True, path_contains="/article/create"))
+    client = create_client(settings, make_env(store, tmp_path, timeout=HANG_TIMEOUT))
     error = failure(posts[KICKOFF], client, store)
     assert error.kind == "unknown"
-    assert store.steps("k").all() == {}
-    deadline = time.monotonic() + 5
-    while not fake.articles and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert set(store.steps("k").all()) == {"host_0"}
+    (article,) = fake.articles
+    assert not article.verified
 
-    found = client.find_existing(posts[KICKOFF], {})
-    article = fake.articles[0]
-    assert found == {"id": article.id, "link_view": article.link_view, "_step": "verify"}
-    assert client.find_existing(posts[FOLDER_ITEM], {}) is None
-    # As PublishService.record_existing does: the article's steps are done, the broadcast is not.
-    store.steps("k").record("create", {"settled": True})
-    store.steps("k").record("verify", {"id": article.id, "link_view": article.link_view})
-    publish(posts[KICKOFF], client, store)
+    found = client.find_existing(posts[KICKOFF], store.steps("k"))
+
+    assert found is not None and found["id"] == article.id and found["_step"] == "create"
+    assert found["token"] == article.token  # the update's new token
+    assert client.find_existing(posts[FOLDER_ITEM], store.steps("other")) is None
+    store.steps("k").record("create", {k: v for k, v in found.items() if k != "_step"})
+    receipt = publish(posts[KICKOFF], client, store)
     assert api_paths(fake).count("/v2.0/article/create") == 1
-    assert api_paths(fake).count("/v2.0/oa/message") == 1
+    assert api_paths(fake).count("/v2.0/article/update") == 1
+    assert len(fake.broadcasts) == 1 and receipt.remote_id == article.id and article.verified
     lookup = fake.requests_to("/article/getslice")[0]
     assert lookup.query == {"offset": ["0"], "limit": ["20"], "type": ["normal"]}
+
+
+def test_last_years_article_with_the_same_title_is_not_ours(
+    fake: ZaloFake, client: ZaloClient, store: Store, posts: dict[str, Post]
+) -> None:
+    """Last year's notice has our title and text; our create's answer is lost before Zalo
+    acted: the lookup must not take last year's article for ours."""
+    publish(posts[KICKOFF], client, store, "last-year")
+    fake.articles[0].created -= 365 * 24 * 3600 * 1000
+    fake.inject(Fault(drop=True, path_contains="/article/create"))
+    assert failure(posts[KICKOFF], client, store).kind == "unknown"
+
+    assert client.find_existing(posts[KICKOFF], store.steps("k")) is None
+    publish(posts[KICKOFF], client, store)
+    assert len(fake.articles) == 2
+
+
+def test_a_lost_create_found_later_broadcasts_a_verified_article(
+    fake: ZaloFake, web: FakeWebHost, tmp_path: Path
+) -> None:
+    """Through PublishService as the scheduler uses it: create answered 500 after acting."""
+    service, item = live_service(tmp_path, fake, web)
+    fake.inject(Fault(Response(500, b"oops"), acted=True, path_contains="/article/create"))
+    with pytest.raises(PublishError) as caught:
+        service.publish(item, "zalo")
+    assert caught.value.kind == "unknown"
+
+    assert service.record_existing(item, "zalo") == "found"
+    receipt = service.publish(item, "zalo")
+
+    (article,) = fake.articles
+    assert article.verified and receipt.remote_id == article.id
+    element = fake.broadcasts[0]["message"]["attachment"]["payload"]["elements"][0]
+    assert element["attachment_id"] == article.id
 
 
 # -- fault classes ------------------------------------------------------------------------------
@@ -277,11 +351,16 @@ def zalo_error(code: int, message: str, path: str) -> Fault:
 
 
 FAULTS: dict[str, tuple[Fault, str, float | None, str]] = {
-    "create read timeout": (Fault(delay=0.8, path_contains="/create"), "unknown", None, "may"),
+    "create dropped after acting": (
+        Fault(drop=True, acted=True, path_contains="/create"),
+        "unknown",
+        None,
+        "may",
+    ),
     "create dropped": (Fault(drop=True, path_contains="/create"), "unknown", None, "may"),
     "create 500": (Fault(Response(500, b"oops"), path_contains="/create"), "unknown", None, ""),
     "broadcast dropped": (Fault(drop=True, path_contains="/oa/message"), "unknown", None, "may"),
-    "verify read timeout": (Fault(delay=0.8, path_contains="/verify"), "retryable", None, ""),
+    "verify dropped": (Fault(drop=True, path_contains="/verify"), "retryable", None, ""),
     "verify 503": (Fault(Response(503, b"busy"), path_contains="/verify"), "retryable", None, ""),
     "quota -211": (zalo_error(-211, "Out of quota", "/create"), "retryable", None, "quota"),
     "limit -218": (zalo_error(-218, "User limit", "/oa/message"), "retryable", None, "quota"),
@@ -324,7 +403,7 @@ def test_rate_limit_is_retryable_after_a_minute(
     fake.rate_limit(1)
     error = failure(posts[KICKOFF], client, store)
     assert (error.kind, error.platform_code, error.retry_after) == ("retryable", -32, 60.0)
-    assert set(store.steps("k").all()) == {"create"}
+    assert set(store.steps("k").all()) == {"host_0", "create"}
 
 
 def test_field_limit_is_permanent_and_names_the_field(
@@ -594,15 +673,21 @@ def test_upload_call_sends_the_file_as_multipart(
 
 
 def test_fake_rejects_what_zalo_rejects(
-    fake: ZaloFake, client: ZaloClient, posts: dict[str, Post]
+    fake: ZaloFake, client: ZaloClient, posts: dict[str, Post], web: FakeWebHost
 ) -> None:
-    article = dict(posts[FOLDER_ITEM].calls[0].payload)
+    post = posts[FOLDER_ITEM]
+    hosted = {c.step: web.host(Path(c.files["file"])) for c in post.calls if c.method == "HOST"}
+    article = dict(resolve(create_call(post).payload, hosted))
     cases: list[tuple[Callable[[dict[str, Any]], Any], str]] = [
         (lambda a: a.pop("cover"), "'cover' is required"),
         (lambda a: a.update(cover={"cover_type": "photo", "status": "show"}), "photo_url"),
         (lambda a: a.update(author="A" * 51), "'author' exceeds 50"),
         (lambda a: a.update(description="D" * 301), "'description' exceeds 300"),
         (lambda a: a.update(body=[{"type": "text"}]), "body[0].content"),
+        (
+            lambda a: a.update(cover={**a["cover"], "photo_url": web.base_url + "/media/gone.jpg"}),
+            "'cover.photo_url': " + web.base_url + "/media/gone.jpg answered 404",
+        ),
     ]
     for change, expected in cases:
         broken = dict(article)
@@ -622,50 +707,57 @@ def test_fake_rejects_what_zalo_rejects(
 
 
 # -- settling through PublishService, as the scheduler does ---------------------------------
-def live_service(tmp_path: Path, fake: ZaloFake) -> tuple[PublishService, ContentItem]:
+def live_service(
+    tmp_path: Path, fake: ZaloFake, web: FakeWebHost, timeout: float = TIMEOUT
+) -> tuple[PublishService, ContentItem]:
+    """The sample workspace with Zalo live; the portal's static site is served by `web`."""
     root = copy_sample(tmp_path / "ws")
     settings = (root / "channels" / "zalo.yaml").read_text(encoding="utf-8")
     settings = settings.replace("mode: outbox", "mode: live").replace("broadcast: false", "")
     settings += f"broadcast: true\napi_base: {fake.base_url}\noauth_base: {fake.base_url}\n"
     (root / "channels" / "zalo.yaml").write_text(settings, encoding="utf-8")
+    portal = root / "channels" / "portal.yaml"
+    portal.write_text(
+        "\n".join(
+            f"base_url: {web.base_url}" if line.startswith("base_url:") else line
+            for line in portal.read_text(encoding="utf-8").splitlines()
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    web.folder = tmp_path / "state" / "site"  # where the static site's media host copies
     environ = {f"ZALO_{name.upper()}": value for name, value in SECRETS.items()}
     catalog = load_catalog(open_workspace(root, environ))
     item = catalog.item(KICKOFF)
     assert item is not None
-    return PublishService(catalog, open_store(tmp_path / "state"), timeout=0.5), item
+    store = open_store(tmp_path / "state")
+    return PublishService(catalog, store, timeout=timeout, state_dir=tmp_path / "state"), item
 
 
 def test_a_broadcast_that_may_have_gone_out_is_never_sent_again_by_a_lookup(
-    fake: ZaloFake, tmp_path: Path
+    fake: ZaloFake, web: FakeWebHost, tmp_path: Path
 ) -> None:
     """The article can be looked up, the broadcast cannot: its outcome stays unknown."""
-    service, item = live_service(tmp_path, fake)
-    fake.inject(Fault(delay=0.8, path_contains="/oa/message"))  # sent, answered too late
+    service, item = live_service(tmp_path, fake, web, timeout=HANG_TIMEOUT)
+    fake.inject(Fault(hang=True, acted=True, path_contains="/oa/message"))  # sent, no answer
     with pytest.raises(PublishError) as caught:
         service.publish(item, "zalo")
-    assert caught.value.kind == "unknown"
-    wait_until_true(lambda: len(fake.broadcasts) == 1)
-    with pytest.raises(LookupNotSupported, match="broadcast step went out cannot be checked"):
+    assert caught.value.kind == "unknown" and len(fake.broadcasts) == 1
+    with pytest.raises(LookupNotSupported, match="no way to list an OA's broadcasts"):
         service.record_existing(item, "zalo")
     assert len(fake.broadcasts) == 1 and len(fake.articles) == 1
 
 
 def test_a_broadcast_refused_before_sending_is_sent_after_the_lookup(
-    fake: ZaloFake, tmp_path: Path
+    fake: ZaloFake, web: FakeWebHost, tmp_path: Path
 ) -> None:
-    service, item = live_service(tmp_path, fake)
+    service, item = live_service(tmp_path, fake, web)
     fake.inject(zalo_error(-218, "User limit", "/oa/message"))  # known not sent
     with pytest.raises(PublishError) as caught:
         service.publish(item, "zalo")
     assert caught.value.kind == "retryable"
-    assert service.record_existing(item, "zalo")  # e.g. a crash, then the start-up lookup
+    # e.g. a crash, then the start-up lookup: no request is open, nothing to look up
+    assert service.record_existing(item, "zalo") == "nothing open"
     receipt = service.publish(item, "zalo")
     assert len(fake.broadcasts) == 1 and len(fake.articles) == 1
     assert receipt.remote_id == fake.articles[0].id
-
-
-def wait_until_true(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the fake never got there"
-        time.sleep(0.02)

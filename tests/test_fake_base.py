@@ -33,6 +33,28 @@ def test_injected_faults_replace_answers_in_order() -> None:
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{fake.base_url}/a")
         assert requests.get(f"{fake.base_url}/a").status_code == 200
-        fake.inject(Fault(delay=1.0))
+        fake.inject(Fault(hang=True))
         with pytest.raises(requests.Timeout):
             requests.get(f"{fake.base_url}/a", timeout=0.2)
+        assert requests.get(f"{fake.base_url}/a").status_code == 200  # the next one answers
+
+
+def test_a_fault_that_acted_processes_the_request_before_the_line_drops() -> None:
+    with Counter() as fake:
+        fake.inject(Fault(drop=True, acted=True))
+        with pytest.raises(requests.ConnectionError):
+            requests.post(f"{fake.base_url}/a")
+        fake.inject(Fault(hang=True))
+        with pytest.raises(requests.Timeout):
+            requests.post(f"{fake.base_url}/a", timeout=0.2)
+        assert fake.processed == 1  # the drop acted first; the hang did not
+
+
+class Counter(FakePlatform):
+    def __init__(self) -> None:
+        super().__init__()
+        self.processed = 0
+
+    def route(self, request: Request) -> Response:
+        self.processed += 1
+        return Response(200, {})

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from publisher.adapters.base import Call, Post
 from publisher.cli import main
+from publisher.errors import StoreError
 from publisher.publishing.errors import PublishError, redact
 from publisher.publishing.executor import publish_post
 from publisher.publishing.model import MemoryStepLog, StepLog
@@ -143,7 +144,8 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
     with store.engine.begin() as connection:
         connection.execute(schema.meta.update().values(value=str(schema.SCHEMA_VERSION + 1)))
     store.close()
-    with pytest.raises(RuntimeError, match="newer than this publisher"):
+    newer = r"state\.db: .*newer than this publisher .*upgrade publisher"
+    with pytest.raises(StoreError, match=newer):
         open_store(tmp_path)
 
 
@@ -172,6 +174,10 @@ def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
             receipt = json.loads((folder / "receipt.json").read_text(encoding="utf-8"))
             assert receipt["mode"] == "outbox" and receipt["item"] == item["id"]
             for call in post["requests"]:
+                if call["method"] == "HOST":  # hosted by the portal: a file, not a request
+                    hosted = sample_copy / ".publisher/site/media" / Path(call["files"]["file"])
+                    assert hosted.with_name(Path(call["files"]["file"]).name).is_file()
+                    continue
                 document = json.loads((folder / f"{call['step']}.request.json").read_text("utf-8"))
                 assert (document["step"], document["method"]) == (call["step"], call["method"])
                 filled = document["endpoint"] + json.dumps(document["payload"], ensure_ascii=False)

@@ -125,10 +125,10 @@ def test_a_failed_lookup_is_repeated_until_it_settles(small: WorkspaceBuilder) -
     runner.announce(at(1, 0))
     due = runner.store.deliveries.due(at(1, 8, 0))[0]
     runner.store.deliveries.claim(due, "hash", at(1, 8, 0))  # then the process dies
-    answers: list[bool | PublishError] = [PublishError("retryable", "busy", platform="portal")]
-    answers.append(False)  # the platform does not have it
+    answers: list[str | PublishError] = [PublishError("retryable", "busy", platform="portal")]
+    answers.append("not found")  # the platform does not have it
 
-    def record_existing(item: ContentItem, channel: str) -> bool:
+    def record_existing(item: ContentItem, channel: str) -> str:
         answer = answers.pop(0)
         if isinstance(answer, PublishError):
             raise answer

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from publisher.render.context import RenderContext
 
 Mode = Literal["live", "outbox"]
+# The method of a call that asks the portal to host a file another platform fetches by
+# address; the answer's "url" is that address (see publisher.publishing.hosting).
+HOST_METHOD = "HOST"
 
 
 class CredentialNames(BaseModel):

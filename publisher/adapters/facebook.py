@@ -78,24 +78,23 @@ class FacebookChannel(Channel):
         counts = [counted("message", message, MESSAGE_LIMIT, "chars")]
         return make_post(self.name, seen, findings, calls, photo_files, counts)
 
-    def _tail(self, url: str, tags: list[str]) -> str:
-        lines = [self.settings.read_more.format(url=url)]
+    def _tail(self, url: str | None, tags: list[str]) -> str:
+        lines = [self.settings.read_more.format(url=url)] if url else []
         if self.settings.footer:
             lines.append(self.settings.footer)
         tag_line = " ".join(hashtags([*tags, *self.settings.hashtags]))
         if tag_line:
             lines.append(tag_line)
-        return "\n\n" + "\n".join(lines)
+        return "\n\n" + "\n".join(lines) if lines else ""
 
     def _endpoint(self, edge: str) -> str:
         page = self.settings.page_id or "{page_id}"
         return f"/{self.settings.graph_version}/{page}/{edge}"
 
-    def _calls(self, message: str, url: str, photos: list[str]) -> tuple[Call, ...]:
+    def _calls(self, message: str, url: str | None, photos: list[str]) -> tuple[Call, ...]:
         if not photos:
-            return (
-                Call("feed", "POST", self._endpoint("feed"), {"message": message, "link": url}),
-            )
+            payload = {"message": message, **({"link": url} if url else {})}
+            return (Call("feed", "POST", self._endpoint("feed"), payload),)
         if len(photos) == 1:
             payload = {"caption": message, "published": "true"}
             return (

@@ -156,7 +156,7 @@ class PortalChannel(Channel):
             "title": seen.title,
             "content": content,
             "excerpt": seen.summary,
-            "slug": seen.url.rstrip("/").rsplit("/", 1)[-1],
+            "slug": context.slug(seen.item),
             "status": "publish",
             "comment_status": "closed",
         }

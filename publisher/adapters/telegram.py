@@ -75,9 +75,10 @@ class TelegramChannel(Channel):
         return make_post(self.name, seen, findings, calls, made, counts)
 
     def _messages(self, seen: ItemView, findings: Findings) -> list[str]:
-        link = Run(self.settings.read_more, href=seen.url)
         tags = " ".join(hashtags([*seen.tags, *self.settings.hashtags]))
-        closing = [Line("text", (link,)), *([Line("text", (Run(tags),))] if tags else [])]
+        closing = [Line("text", (Run(tags),))] if tags else []
+        if seen.url:
+            closing.insert(0, Line("text", (Run(self.settings.read_more, href=seen.url),)))
         title = Line("heading", (Run(seen.title),))
         body = list(seen.text_lines(self.settings.text))
         messages = pack_messages([title, *body, *closing], seen.resolve, TEXT_LIMIT)
@@ -114,7 +115,11 @@ class TelegramChannel(Channel):
                     "chat_id": chat,
                     "text": text,
                     "parse_mode": "HTML",
-                    "link_preview_options": {"url": seen.url, "is_disabled": i > 0},
+                    "link_preview_options": (
+                        {"url": seen.url, "is_disabled": i > 0}
+                        if seen.url
+                        else {"is_disabled": True}
+                    ),
                 },
             )
             for i, text in enumerate(messages)

@@ -122,7 +122,8 @@ class YouTubeChannel(Channel):
     def _description(self, seen: ItemView, chapters: list[Chapter], findings: Findings) -> str:
         chapter_text = _chapters(chapters, findings)
         tags = hashtags([*seen.tags, *self.settings.hashtags], HASHTAG_LIMIT)
-        tail_lines = [chapter_text, self.settings.read_more.format(url=seen.url)]
+        link = self.settings.read_more.format(url=seen.url) if seen.url else ""
+        tail_lines = [chapter_text, link]
         tail_lines += [self.settings.footer or "", " ".join(tags)]
         tail = "\n\n" + "\n\n".join(line for line in tail_lines if line)
         lines = list(seen.text_lines(self.settings.text))

@@ -5,7 +5,8 @@ description <= 300 characters, a cover photo given by public URL (required; a ti
 is generated when the item has no image), and a body of text and image blocks. The
 article id only arrives from `/v2.0/article/verify`; an optional broadcast to followers
 refers to it. Images referenced by an article must be <= 1 MB and publicly reachable, so
-they are served by the portal.
+each is first hosted by the portal (a HOST call, see publisher.publishing.hosting) and the
+article refers to the address it answers ("$host_0.url").
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from publisher.adapters.base import Call, Channel, ChannelSettings, CredentialNames, Post
+from publisher.adapters.base import (
+    HOST_METHOD,
+    Call,
+    Channel,
+    ChannelSettings,
+    CredentialNames,
+    Post,
+)
 from publisher.content.assets import Asset
 from publisher.content.model import ContentItem
 from publisher.media import VariantSpec
@@ -80,14 +88,16 @@ class ZaloChannel(Channel):
             "description", seen.summary or seen.title, DESCRIPTION_LIMIT, findings
         )
         cover = card_or_cover(seen, COVER, context, findings, "article cover Zalo requires")
-        body, media = self._body(seen, context, findings)
+        hosted = _Hosted()
+        cover_url = hosted.url(cover) if cover else ""
+        body, media = self._body(seen, context, findings, hosted)
         article: dict[str, Any] = {
             "type": "normal",
             "title": title,
             "author": author,
             "cover": {
                 "cover_type": "photo",
-                "photo_url": context.media_url(cover) if cover else "",
+                "photo_url": cover_url,
                 "status": "show",
             },
             "description": description,
@@ -101,7 +111,8 @@ class ZaloChannel(Channel):
             counted("description", description, DESCRIPTION_LIMIT, "chars"),
         )
         files = ([cover] if cover else []) + media
-        return make_post(self.name, seen, findings, self._calls(article, item), files, counts)
+        calls = (*hosted.calls, *self._calls(article, item))
+        return make_post(self.name, seen, findings, calls, files, counts)
 
     @staticmethod
     def _limited(name: str, text: str, limit: int, findings: Findings) -> str:
@@ -111,7 +122,7 @@ class ZaloChannel(Channel):
         return cut
 
     def _body(
-        self, seen: ItemView, context: RenderContext, findings: Findings
+        self, seen: ItemView, context: RenderContext, findings: Findings, hosted: _Hosted
     ) -> tuple[list[dict[str, str]], list[Path]]:
         """Text blocks per paragraph (list items and table rows grouped), image blocks."""
         blocks: list[dict[str, str]] = []
@@ -120,9 +131,7 @@ class ZaloChannel(Channel):
         def image(asset: Asset | None, caption: str) -> None:
             for made in variants((asset,), IMAGE, context, findings) if asset else []:
                 media.append(made.path)
-                blocks.append(
-                    {"type": "image", "url": context.media_url(made.path), "caption": caption}
-                )
+                blocks.append({"type": "image", "url": hosted.url(made.path), "caption": caption})
 
         if seen.item.media is not None and seen.item.media.image is not None:
             image(seen.item.media, seen.title)
@@ -133,7 +142,8 @@ class ZaloChannel(Channel):
                 blocks[-1]["content"] += "\n" + line_text(line, seen.resolve)
             else:
                 blocks.append({"type": "text", "content": line_text(line, seen.resolve)})
-        blocks.append({"type": "text", "content": self.settings.read_more.format(url=seen.url)})
+        if seen.url:
+            blocks.append({"type": "text", "content": self.settings.read_more.format(url=seen.url)})
         return blocks, media
 
     def _calls(self, article: dict[str, Any], item: ContentItem) -> tuple[Call, ...]:
@@ -158,3 +168,21 @@ class ZaloChannel(Channel):
             }
             calls.append(Call("broadcast", "POST", "/v2.0/oa/message", message))
         return tuple(calls)
+
+
+class _Hosted:
+    """The HOST calls of one article, one per file, and the address each answers."""
+
+    def __init__(self) -> None:
+        self.steps: dict[Path, str] = {}
+
+    def url(self, path: Path) -> str:
+        step = self.steps.setdefault(path, f"host_{len(self.steps)}")
+        return f"${step}.url"
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        return tuple(
+            Call(step, HOST_METHOD, "media", {}, {"file": str(path)})
+            for path, step in self.steps.items()
+        )

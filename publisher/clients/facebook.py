@@ -14,6 +14,7 @@ Docs: developers.facebook.com/docs/pages-api/posts, /docs/graph-api/guides/error
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import mimetypes
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,12 @@ from urllib3.exceptions import SSLError as TLSHandshakeError
 from publisher.adapters.base import Call, Post
 from publisher.adapters.facebook import FacebookSettings
 from publisher.publishing.errors import FailureKind, PublishError
-from publisher.publishing.model import ClientEnv, LookupNotSupported, StepLog
+from publisher.publishing.model import (
+    ClientEnv,
+    LookupNotSupported,
+    StepLog,
+    made_after_attempt,
+)
 
 PLATFORM = "facebook"
 POST_URL = "https://www.facebook.com/{id}"
@@ -91,30 +97,30 @@ class FacebookClient:
         remote_id = str(last.get("post_id") or last["id"])
         return remote_id, POST_URL.format(id=remote_id)
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        """The last step's answer, rebuilt from the Page's recent posts whose text matches."""
-        del results
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
+        """The last step's answer, rebuilt from the Page's recent posts whose text matches
+        and that Facebook dates after our first request for that step (an identical post
+        from an earlier campaign is not ours)."""
         call = post.calls[-1]
+        since = steps.first_attempt(call.step)
         if call.step == "photo":
-            return self._find_photo(call)
-        return self._find_feed_post(call)
+            return self._find_photo(call, since)
+        return self._find_feed_post(call, since)
 
     # -- reads ------------------------------------------------------------------------
     def get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         """A read: safe to repeat, so a lost answer is retryable rather than unknown."""
         return self._send("GET", endpoint, params=params)
 
-    def _find_feed_post(self, call: Call) -> dict[str, Any] | None:
+    def _find_feed_post(self, call: Call, since: dt.datetime | None) -> dict[str, Any] | None:
         wanted = _wanted(call, "message")
         params = {"fields": "id,message,created_time", "limit": LOOKUP_LIMIT}
         for entry in self.get(call.endpoint, params).get("data", []):
-            if _text_key(entry.get("message")) == wanted:
+            if _text_key(entry.get("message")) == wanted and _since(entry, since):
                 return {"id": entry["id"]}
         return None
 
-    def _find_photo(self, call: Call) -> dict[str, Any] | None:
+    def _find_photo(self, call: Call, since: dt.datetime | None) -> dict[str, Any] | None:
         wanted = _wanted(call, "caption")
         params = {
             "type": "uploaded",
@@ -122,7 +128,7 @@ class FacebookClient:
             "limit": LOOKUP_LIMIT,
         }
         for entry in self.get(call.endpoint, params).get("data", []):
-            if _text_key(entry.get("name")) == wanted:
+            if _text_key(entry.get("name")) == wanted and _since(entry, since):
                 found = {"id": entry["id"]}
                 if entry.get("page_story_id"):
                     found["post_id"] = entry["page_story_id"]
@@ -388,6 +394,15 @@ def _wanted(call: Call, field: str) -> str:
     if not text:  # a post without text cannot be told apart from any other
         raise LookupNotSupported(f"step {call.step} has no {field} to look the post up by")
     return text
+
+
+def _since(entry: Mapping[str, Any], attempted: dt.datetime | None) -> bool:
+    """Whether the entry's `created_time` ("2026-12-01T01:00:00+0000") allows it to be ours."""
+    try:
+        created = dt.datetime.strptime(str(entry.get("created_time")), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        created = None
+    return made_after_attempt(created, attempted)
 
 
 def _text_key(text: Any) -> str:

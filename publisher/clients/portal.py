@@ -106,26 +106,60 @@ class WordPressClient:
         route = _route(call.endpoint)
         if call.files:
             return self._upload(call, route, payload, steps)
-        answer = self._request(call.method, route, creates=True, json=payload)
+        marked = {**payload, "content": with_marker(str(payload.get("content", "")), steps.marker)}
+        answer = self._request(call.method, route, creates=True, json=marked)
         return {field: answer.get(field) for field in POST_FIELDS}
 
     def receipt(self, post: Post, results: Mapping[str, dict[str, Any]]) -> tuple[str, str | None]:
         answer = results[post.calls[-1].step]
         return str(answer["id"]), answer.get("link")
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        """The post with the slug this post asks for, in any status but trash, or None."""
-        del results  # media steps need no lookup: a lost upload is only re-uploaded
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
+        """The post this delivery made, in any status but trash, or None.
+
+        Every post carries the delivery's marker in an HTML comment (invisible on the
+        page, kept by WordPress's sanitiser); the lookup searches for it and reads each
+        hit's raw content back, so a post with the same title or slug made by anyone else
+        (last year's notice, another item's article) is never taken for ours.
+        """
         call = post.calls[-1]
-        if call.files or not call.payload.get("slug"):
-            return None
-        params = {"slug": call.payload["slug"], "status": LOOKUP_STATUSES, "context": "edit"}
+        if call.files:
+            return None  # media steps need no lookup: a lost upload is only re-uploaded
+        params = {
+            "search": steps.marker,
+            "status": LOOKUP_STATUSES,
+            "context": "edit",
+            "per_page": 10,
+        }
         found = self._request("GET", _route(call.endpoint), creates=False, params=params)
-        if not isinstance(found, list) or not found:
+        ours = [
+            entry
+            for entry in (found if isinstance(found, list) else [])
+            if isinstance(entry, dict) and marker_comment(steps.marker) in _raw_content(entry)
+        ]
+        if not ours:
             return None
-        return {field: found[0].get(field) for field in POST_FIELDS}
+        first = min(ours, key=lambda entry: entry.get("id") or 0)  # a second copy is not ours
+        return {field: first.get(field) for field in POST_FIELDS}
+
+    def host(self, path: Path) -> dict[str, Any]:
+        """Upload a file another channel refers to by address (a Zalo cover) to the media
+        library; its {"url"} is the address WordPress serves it at. A lost answer only
+        costs an unused copy, so it is retried, never left unknown."""
+        try:
+            uploaded = self._upload_file("/wp/v2/media", path)
+        except PublishError as exc:
+            if exc.kind != "unknown":
+                raise
+            raise PublishError(
+                "retryable",
+                f"uploading {path.name} for another channel: {exc.message} (it is uploaded "
+                "again; an unused copy at worst)",
+                platform=PLATFORM,
+                http_status=exc.http_status,
+                platform_code=exc.platform_code,
+            ) from None
+        return {"url": uploaded["source_url"], "id": uploaded["id"]}
 
     def me(self) -> dict[str, Any]:
         """The signed-in user, with its capabilities (GET /wp/v2/users/me?context=edit)."""
@@ -247,6 +281,22 @@ def map_error(
 
 
 # -- helpers -----------------------------------------------------------------------------
+def marker_comment(marker: str) -> str:
+    return f"<!-- {marker} -->"
+
+
+def with_marker(content: str, marker: str) -> str:
+    """The post's content with the delivery's marker appended as an HTML comment."""
+    return f"{content}\n{marker_comment(marker)}"
+
+
+def _raw_content(entry: Mapping[str, Any]) -> str:
+    """A post's stored content, as `context=edit` gives it (`content.raw`)."""
+    content = entry.get("content")
+    raw = content.get("raw") if isinstance(content, dict) else content
+    return raw if isinstance(raw, str) else ""
+
+
 def sniff_content_type(path: Path) -> str:
     """The file's type from its first bytes (JPEG, PNG), else from its name."""
     with path.open("rb") as file:

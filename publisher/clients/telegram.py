@@ -93,9 +93,7 @@ class TelegramClient:
         url = f"https://t.me/{username}/{first['message_id']}" if username else None
         return str(first["message_id"]), url
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
         raise LookupNotSupported(
             "Telegram gives a bot no way to read a channel's messages: look at the channel, "
             "then mark the delivery published or failed"

@@ -187,9 +187,7 @@ class YouTubeClient:
             raise PublishError("unknown", "no video id among the step results", platform=PLATFORM)
         return video["id"], VIDEO_URL.format(id=video["id"])
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
         """The video {"id"} when YouTube holds the whole post, else None.
 
         None is also the answer when the video is there but a thumbnail step follows it:
@@ -199,12 +197,12 @@ class YouTubeClient:
         the post's last step, which would skip the thumbnail.
         """
         video_call = post.calls[0]
-        if video_call.step in results or len(post.calls) > 1:
+        if steps.get(video_call.step) is not None or len(post.calls) > 1:
             return None
         try:
             if video_call.step == "update":
                 return self._find_update(video_call.payload)
-            return self._find_insert(video_call.payload, results.get(SESSION_STEP))
+            return self._find_insert(video_call.payload, steps.get(SESSION_STEP))
         finally:
             self._keep_token()
 

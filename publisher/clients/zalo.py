@@ -34,7 +34,14 @@ from urllib3.exceptions import NewConnectionError
 from publisher.adapters.base import Call, Post
 from publisher.adapters.zalo import ZaloSettings
 from publisher.publishing.errors import FailureKind, PublishError
-from publisher.publishing.model import FOUND_STEP, ClientEnv, StepLog
+from publisher.publishing.model import (
+    FOUND_STEP,
+    ClientEnv,
+    LookupNotSupported,
+    StepLog,
+    made_after_attempt,
+)
+from publisher.publishing.placeholders import resolve
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,10 @@ ACCESS, REFRESH = "access_token", "refresh_token"
 TOKEN_PATH = "/v4/oa/access_token"
 CONSENT_PATH = "/v4/oa/permission"
 VERIFY_PATH = "/v2.0/article/verify"
+UPDATE_PATH = "/v2.0/article/update"
+BROADCAST_PATH = "/v2.0/oa/message"
+SLICE_PATH = "/v2.0/article/getslice"
+LOOKUP_LIMIT = 20  # the newest articles read when a create's answer was lost
 REFRESH_MARGIN = dt.timedelta(hours=6)
 DEFAULT_LIFETIME = 90_000  # seconds (25 h), when Zalo leaves `expires_in` out
 # Waits between verify checks: 8 checks over about a minute, then the runner retries later.
@@ -211,21 +222,58 @@ class ZaloClient:
         url = results["verify"].get("link_view") or self._link_view(article_id)
         return article_id, url
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        """The newest of the OA's 20 latest articles with the post's title, as `{"id"}`."""
-        del results
-        title = next(c.payload["title"] for c in post.calls if c.step == "create")
-        query = {"offset": 0, "limit": 20, "type": "normal"}
-        lookup = ApiCall("find article", "GET", "/v2.0/article/getslice", query, idempotent=True)
-        with self._redacting():
-            medias = _data(self._api(lookup), lookup).get("medias") or []
-        match = next((m for m in medias if m.get("title") == title), None)
-        if match is None:
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
+        """Settle the step that may have gone out without an answer.
+
+        A lost create: the OA's newest articles are read (`getslice`), and one is ours
+        only if its title is ours, Zalo dates it after our first create request, and its
+        details (description, text blocks) are what we sent. Zalo lists an article before
+        anyone verified it, and a broadcast takes only a verified id; the token that
+        verify needs was in the lost answer. So the found article is updated with the
+        same content, which gives a new token, and the result stands for "create": the
+        verify step then runs and yields a verified id. A hosting or verify step publishes
+        nothing and is simply repeated. A broadcast cannot be listed: LookupNotSupported.
+        """
+        uncertain = next((c for c in post.calls if steps.maybe_sent(c.step)), None)
+        if uncertain is None or uncertain.step != "create":
+            if uncertain is not None and uncertain.endpoint == BROADCAST_PATH:
+                raise LookupNotSupported(
+                    "Zalo gives no way to list an OA's broadcasts: look at the OA's sent "
+                    "messages, then settle the broadcast with 'publisher resolve'"
+                )
             return None
-        found = {"id": str(match["id"]), FOUND_STEP: "verify"}  # the broadcast still runs
-        return found | ({"link_view": match["link_view"]} if match.get("link_view") else {})
+        article = resolve(uncertain.payload, steps.all())
+        with self._redacting():
+            found = self._find_article(article, steps.first_attempt("create"))
+            if found is None:
+                return None
+            fields = {**article, "id": found}
+            what = "update the found article"
+            update = ApiCall(what, "POST", UPDATE_PATH, fields, idempotent=True)
+            token = _data(self._api(update), update).get("token")
+        if not token:
+            return None
+        return {"token": token, "id": found, FOUND_STEP: "create"}
+
+    def _find_article(self, article: Mapping[str, Any], since: dt.datetime | None) -> str | None:
+        """The id of the newest OA article that is the one `article` made, or None."""
+        query = {"offset": 0, "limit": LOOKUP_LIMIT, "type": article.get("type", "normal")}
+        lookup = ApiCall("find the article", "GET", SLICE_PATH, query, idempotent=True)
+        for media in _data(self._api(lookup), lookup).get("medias") or []:
+            if media.get("title") != article.get("title"):
+                continue
+            if not made_after_attempt(_zalo_time(media.get("create_date")), since):
+                continue
+            detail = ApiCall(
+                "read the found article",
+                "GET",
+                "/v2.0/article/getdetail",
+                {"id": media["id"]},
+                idempotent=True,
+            )
+            if _same_article(_data(self._api(detail), detail), article):
+                return str(media["id"])
+        return None
 
     # -- credentials ----------------------------------------------------------------------
     def describe_oa(self) -> str:
@@ -371,6 +419,32 @@ def _data(answer: Answer, request: ApiCall) -> dict[str, Any]:
         raise classify(answer, request.what, idempotent=request.idempotent)
     data = answer.body.get("data")
     return data if isinstance(data, dict) else {}
+
+
+def _zalo_time(value: object) -> dt.datetime | None:
+    """Zalo's dates: milliseconds since the epoch."""
+    try:
+        return dt.datetime.fromtimestamp(int(str(value)) / 1000, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _same_article(detail: Mapping[str, Any], article: Mapping[str, Any]) -> bool:
+    """Whether the details Zalo gives match what we sent, field by field where given."""
+    if "description" in detail and detail["description"] != article.get("description"):
+        return False
+    body = detail.get("body")
+    if isinstance(body, list):
+        return _texts(body) == _texts(article.get("body") or [])
+    return True
+
+
+def _texts(blocks: list[Any]) -> list[str]:
+    return [
+        str(b.get("content", "")).strip()
+        for b in blocks
+        if isinstance(b, dict) and b.get("type") == "text"
+    ]
 
 
 def _lifetime(expires_in: object) -> dt.timedelta:

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from publisher.adapters.base import Call, Post
+from publisher.adapters.base import HOST_METHOD, Call, Post
 from publisher.render.telegram_html import ALLOWED_TAGS as TELEGRAM_TAGS
 
 MediaUrl = Callable[[str], str]
 FACEBOOK_FOLD_CHARS = 480
 FACEBOOK_FOLD_LINES = 5
 _HASHTAG = re.compile(r"#\w+")
+_HOSTED = re.compile(r"\$(\w+)\.url")
 
 
 def mock_for(post: Post, media_url: MediaUrl, names: dict[str, str]) -> dict[str, Any] | None:
@@ -69,14 +70,19 @@ def _fold(text: str) -> int:
 
 def _zalo(post: Post, media_url: MediaUrl, names: dict[str, str]) -> dict[str, Any]:
     article = (_call(post, "create") or post.calls[0]).payload
+    hosted = {c.step: c.files["file"] for c in post.calls if c.method == HOST_METHOD}
+
+    def image(url: str) -> str:
+        """A hosted file ("$host_0.url") or a portal address, as the preview serves it."""
+        reference = _HOSTED.fullmatch(url)
+        if reference and reference.group(1) in hosted:
+            return media_url(hosted[reference.group(1)])
+        return local(url, media_url, names)
+
     blocks = [
         {"type": "text", "text": b.get("content", "")}
         if b.get("type") == "text"
-        else {
-            "type": "image",
-            "src": local(b.get("url", ""), media_url, names),
-            "caption": b.get("caption", ""),
-        }
+        else {"type": "image", "src": image(b.get("url", "")), "caption": b.get("caption", "")}
         for b in article.get("body", [])
     ]
     return {
@@ -84,7 +90,7 @@ def _zalo(post: Post, media_url: MediaUrl, names: dict[str, str]) -> dict[str, A
         "title": article.get("title", ""),
         "author": article.get("author", ""),
         "description": article.get("description", ""),
-        "cover": local(article.get("cover", {}).get("photo_url", ""), media_url, names),
+        "cover": image(article.get("cover", {}).get("photo_url", "")),
         "blocks": blocks,
         "broadcast": _call(post, "broadcast") is not None,
         "date": "",

@@ -19,9 +19,20 @@ class StepLog(Protocol):
     A retry resumes after the last recorded step instead of repeating it (a Zalo article
     token, Facebook photo ids, a YouTube upload session). Clients may record their own
     sub-steps (for example "insert.session") through the same log.
+
+    `marker` names the delivery on the platform: a client that can leave a hidden note in
+    what it creates (an HTML comment in a WordPress post) writes it, so that a lookup
+    recognises only what this delivery made, never a look-alike made by someone else.
     """
 
+    @property
+    def marker(self) -> str: ...
+
     def get(self, step: str) -> dict[str, Any] | None: ...
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        """Every step's answer."""
+        ...
 
     def record(self, step: str, result: dict[str, Any]) -> None: ...
 
@@ -32,6 +43,10 @@ class StepLog(Protocol):
 
     def maybe_sent(self, step: str) -> bool:
         """`step` has no answer, but its last request may have reached the platform."""
+        ...
+
+    def first_attempt(self, step: str) -> dt.datetime | None:
+        """When `step`'s first request was noted (None: never): nothing it made is older."""
         ...
 
 
@@ -48,20 +63,32 @@ class PlatformClient(Protocol):
         """(remote id, public URL) of the published post, from its steps' results."""
         ...
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
         """The platform's answer for the post if it already holds it, else None.
 
-        Used to settle an unknown outcome. The answer stands for the step named by its
-        FOUND_STEP key (default: the post's last step); the steps after it still run
-        (a Zalo broadcast after the article, a YouTube thumbnail after the video).
-        Raises LookupNotSupported where the platform offers no lookup (Telegram).
+        Used to settle an unknown outcome, from what `steps` recorded (answers, the
+        delivery's marker, when each request was first noted). It must recognise only
+        what this delivery made: a post by someone else that looks the same is not ours.
+        The answer stands for the step named by its FOUND_STEP key (default: the post's
+        last step); the steps after it still run (a Zalo broadcast after the article, a
+        YouTube thumbnail after the video). None means the platform certainly does not
+        hold it; raise LookupNotSupported where the platform cannot tell.
         """
         ...
 
 
 FOUND_STEP = "_step"
+# Clocks differ: a post the platform dates this much before our first request may be ours.
+CLOCK_SLACK = dt.timedelta(minutes=10)
+
+
+def made_after_attempt(created: dt.datetime | None, attempted: dt.datetime | None) -> bool:
+    """Whether a post the platform dates `created` can be what a request first noted at
+    `attempted` made: never one that existed before we asked (last year's look-alike).
+    Without either time, it cannot be ruled out."""
+    if created is None or attempted is None:
+        return True
+    return created >= attempted - CLOCK_SLACK
 
 
 class LookupNotSupported(Exception):
@@ -95,21 +122,35 @@ class Receipt:
 class MemoryStepLog:
     """A StepLog kept in memory (tests, dry runs)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        marker: str = "publisher-memory",
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.marker = marker
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.results: dict[str, dict[str, Any]] = {}
         self.attempts: dict[str, str | None] = {}
+        self.first_attempts: dict[str, dt.datetime] = {}
 
     def get(self, step: str) -> dict[str, Any] | None:
         return self.results.get(step)
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        return dict(self.results)
 
     def record(self, step: str, result: dict[str, Any]) -> None:
         self.results[step] = result
 
     def attempt(self, step: str, failure: str | None = None) -> None:
         self.attempts[step] = failure
+        self.first_attempts.setdefault(step, self.clock())
 
     def maybe_sent(self, step: str) -> bool:
         return step in self.attempts and self.attempts[step] is None and step not in self.results
+
+    def first_attempt(self, step: str) -> dt.datetime | None:
+        return self.first_attempts.get(step)
 
 
 @dataclass(frozen=True)

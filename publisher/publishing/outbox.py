@@ -16,7 +16,6 @@ from typing import Any
 
 from publisher.adapters.base import Call, Post
 from publisher.publishing.model import StepLog
-from publisher.site import copy_once
 
 
 def outbox_folder(outbox_dir: Path, post: Post) -> Path:
@@ -26,10 +25,9 @@ def outbox_folder(outbox_dir: Path, post: Post) -> Path:
 class OutboxClient:
     """A PlatformClient for one post that writes documents instead of calling the platform."""
 
-    def __init__(self, folder: Path, portal_media_dir: Path | None = None) -> None:
+    def __init__(self, folder: Path) -> None:
         self.platform = folder.parent.name
         self.folder = folder
-        self.portal_media_dir = portal_media_dir  # Zalo and the portal link to media there
 
     def run(self, call: Call, payload: dict[str, Any], steps: StepLog) -> dict[str, Any]:
         del steps  # writing a document is idempotent: nothing to resume
@@ -50,15 +48,10 @@ class OutboxClient:
         del results
         self.folder.mkdir(parents=True, exist_ok=True)
         write_json(self.folder / "post.json", post.to_json())
-        if self.portal_media_dir is not None:
-            for path in post.media:
-                copy_once(Path(path), self.portal_media_dir / Path(path).name)
         return f"outbox-{post.calls[-1].step}", post.url
 
-    def find_existing(
-        self, post: Post, results: Mapping[str, dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        del results
+    def find_existing(self, post: Post, steps: StepLog) -> dict[str, Any] | None:
+        del steps
         exists = (self.folder / "post.json").exists()
         return {"id": f"outbox-{post.calls[-1].step}"} if exists else None
 

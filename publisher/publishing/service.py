@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Literal
 
 from publisher.adapters.base import ChannelSettings, Post
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.publishing.executor import publish_post
+from publisher.publishing.hosting import HostingClient, MediaHost, StaticMediaHost, hosts_media
 from publisher.publishing.model import (
     FOUND_STEP,
     ClientEnv,
@@ -22,6 +24,8 @@ from publisher.publishing.outbox import OutboxClient, outbox_folder, write_json
 from publisher.publishing.static_site import StaticSiteClient
 from publisher.render.service import Renderer
 from publisher.store.database import Store
+
+Settled = Literal["found", "not found", "nothing open"]
 
 
 def delivery_key(item: ContentItem, channel: str) -> str:
@@ -56,34 +60,37 @@ class PublishService:
     def publish(self, item: ContentItem, channel: str) -> Receipt:
         post = self.renderer.render(item, channel)
         config = self.catalog.channels[channel]
-        client = self.client(channel, post)
+        platform = self._platform_client(channel, post)
         receipt = publish_post(
             post,
-            client,
+            self._hosting(platform, post),
             self.store.steps(delivery_key(item, channel)),
             mode=config.mode,
             secrets=self.secret_values(),
         )
-        if isinstance(client, OutboxClient):
-            write_json(client.folder / "receipt.json", receipt.to_json())
+        if isinstance(platform, OutboxClient):
+            write_json(platform.folder / "receipt.json", receipt.to_json())
         return receipt
 
-    def record_existing(self, item: ContentItem, channel: str) -> bool:
-        """Look the post up on the platform; when it is there, record it as done.
+    def record_existing(self, item: ContentItem, channel: str) -> Settled:
+        """Settle what the last attempt left open; record what the platform holds as done.
 
-        The step the platform's answer stands for, and every earlier step still without
-        an answer, are recorded, so the next `publish` runs only the steps after it (a
-        Zalo broadcast, a YouTube thumbnail) and sends nothing twice. False when the
-        platform does not have the post. Raises LookupNotSupported where the platform
-        cannot tell (Telegram), or when a later step may have been sent and cannot be
-        looked up (a Zalo broadcast); PublishError when the lookup itself fails.
+        Only a step whose request was noted and never answered may have gone out; with
+        none, nothing needs looking up ("nothing open"). Otherwise the platform is asked
+        (`find_existing`): when it holds the post, the step its answer stands for, and
+        every earlier step still without an answer, are recorded, so the next `publish`
+        runs only the steps after it (a Zalo broadcast, a YouTube thumbnail) and sends
+        nothing twice ("found"); "not found" means it certainly does not. Raises
+        LookupNotSupported where the platform cannot tell, or when a later step may have
+        been sent and cannot be looked up; PublishError when the lookup itself fails.
         """
         post = self.renderer.render(item, channel)
-        client = self.client(channel, post)
         steps = self.store.steps(delivery_key(item, channel))
-        found = client.find_existing(post, steps.all())
+        if not any(steps.maybe_sent(call.step) for call in post.calls):
+            return "nothing open"
+        found = self.client(channel, post).find_existing(post, steps)
         if found is None:
-            return False
+            return "not found"
         found = dict(found)
         settled_step = found.pop(FOUND_STEP, post.calls[-1].step)
         settled_index = next(i for i, c in enumerate(post.calls) if c.step == settled_step)
@@ -97,23 +104,46 @@ class PublishService:
                 "out cannot be checked: look at the channel, then mark the delivery published "
                 "or not published with 'publisher resolve'"
             )
-        return True
+        return "found"
 
     def client(self, channel: str, post: Post) -> PlatformClient:
+        """The channel's client for `post` (its outbox folder in outbox mode); HOST calls
+        go to the portal's media host."""
+        return self._hosting(self._platform_client(channel, post), post)
+
+    def _hosting(self, platform: PlatformClient, post: Post) -> PlatformClient:
+        return HostingClient(platform, self.media_host()) if hosts_media(post) else platform
+
+    def media_host(self) -> MediaHost:
+        """The live WordPress site's media library, else the static site's media folder."""
+        portal = self.catalog.channels["portal"]
+        settings = self.renderer.context.portal
+        if portal.enabled and portal.mode == "live" and settings.wordpress_url:
+            client = self._live_client("portal")
+            assert isinstance(client, MediaHost)
+            return client
+        return StaticMediaHost(self.state_dir / "site" / "media", settings.base_url)
+
+    def _platform_client(self, channel: str, post: Post) -> PlatformClient:
         config = self.catalog.channels[channel]
-        if config.mode == "outbox":
-            folder = outbox_folder(self.state_dir / "outbox", post)
+        if config.mode == "live":
+            return self._live_client(channel)
+        folder = outbox_folder(self.state_dir / "outbox", post)
+        if channel == "portal":
+            portal = self.renderer.context.portal
             site = self.state_dir / "site"
-            if channel == "portal":
-                portal = self.renderer.context.portal
-                return StaticSiteClient(folder, site, portal.base_url, portal.site_name)
-            return OutboxClient(folder, site / "media" if channel == "zalo" else None)
+            return StaticSiteClient(folder, site, portal.base_url, portal.site_name)
+        return OutboxClient(folder)
+
+    def _live_client(self, channel: str) -> PlatformClient:
+        config = self.catalog.channels[channel]
         env = ClientEnv(
             secrets=secrets_for(config.settings, self.catalog.workspace.env),
             tokens=self.store.tokens(channel),
             state_dir=self.state_dir,
             timeout=self.timeout,
             sleep=self.sleep,
+            clock=self.store.clock,
         )
         return self.renderer.channels[channel].live_client(env)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from publisher.adapters.base import Call, Post
+from publisher.publishing.hosting import copy_once
 from publisher.publishing.model import StepLog
 from publisher.publishing.outbox import OutboxClient, write_json
-from publisher.site import copy_once, page_html, write_index
+from publisher.site import page_html, write_index
 
 REGISTRY = "articles.json"
 
@@ -19,7 +20,7 @@ class StaticSiteClient(OutboxClient):
     """Writes the outbox documents and publishes the page, its media and the index."""
 
     def __init__(self, folder: Path, site_dir: Path, base_url: str, site_name: str) -> None:
-        super().__init__(folder, portal_media_dir=site_dir / "media")
+        super().__init__(folder)
         self.site_dir = site_dir
         self.base_url = base_url
         self.site_name = site_name

@@ -28,7 +28,7 @@ class ItemView:
     summary: str
     tags: tuple[str, ...]
     cover: Asset | None
-    url: str
+    url: str | None  # the portal article's address; None when the item is not on the portal
     lines: tuple[Line, ...]
     resolve: LinkResolver
 

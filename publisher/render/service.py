@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.media import MediaCache
 from publisher.parallel import share_work
-from publisher.render.context import RenderContext
+from publisher.render.context import RenderContext, unique_slugs
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,9 @@ class Renderer:
     longer matches (the item, a setting or the code changed) is rendered again.
     """
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, portal_urls: Mapping[str, str] | None = None) -> None:
+        """`portal_urls`: the addresses published portal articles got (item id -> URL),
+        which the other channels link to instead of the predicted ones."""
         cache_dir = catalog.workspace.state_dir / "cache"
         portal = catalog.channels["portal"].settings
         assert isinstance(portal, PortalSettings)
@@ -48,19 +50,41 @@ class Renderer:
             cache_dir=cache_dir,
             items_by_source=by_source,
             media=MediaCache(cache_dir / "media"),
+            slugs=unique_slugs(catalog.items),
+            published_urls=dict(portal_urls or {}),
         )
         self.channels: dict[str, Channel] = {
             name: CHANNEL_TYPES[name](config.settings) for name, config in catalog.channels.items()
         }
         self._store = cache_dir / "render"
-        links = _digest(sorted((str(p), self.context.slug(i)) for p, i in by_source.items()))
-        portal_json = portal.model_dump_json()
-        self._channel_keys = {  # what every post of a channel depends on, beside its item
+        self._posts: dict[str, Post] = {}  # renders and cache reads of this process, by key
+        self._keys_of_links()
+
+    def portal_published(self, item_id: str, url: str) -> None:
+        """A portal article went out at `url`: posts that link to it are made again."""
+        urls = self.context.published_urls
+        if urls.get(item_id) != url:
+            assert isinstance(urls, dict)
+            urls[item_id] = url
+            self.context.resolved_links.clear()
+            self._keys_of_links()
+
+    def _keys_of_links(self) -> None:
+        """What every post of a channel depends on beside its item: the code, the channel's
+        and the portal's settings, and every article address a post may link to."""
+        context = self.context
+        links = _digest(
+            [
+                sorted((str(p), context.slug(i)) for p, i in context.items_by_source.items()),
+                sorted(context.published_urls.items()),
+            ]
+        )
+        portal_json = context.portal.model_dump_json()
+        self._channel_keys = {
             name: _digest([_code_version(), name, channel.settings.model_dump_json(), portal_json])
             + links
             for name, channel in self.channels.items()
         }
-        self._posts: dict[str, Post] = {}  # renders and cache reads of this process, by key
 
     def render(self, item: ContentItem, channel: str) -> Post:
         """One post, its media files checked: a long-lived renderer (the service's) must not

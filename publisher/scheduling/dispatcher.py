@@ -45,6 +45,13 @@ PORTAL_UNKNOWN_WAIT = dt.timedelta(hours=1)  # an operator has to look: no need 
 LOOKUP_RETRY = dt.timedelta(minutes=15)  # a failed lookup (the platform busy, a timeout) again
 
 
+SETTLED = {  # what a lookup found: the event kind and its text
+    "found": ("found", "found on the platform: the steps after it go on"),
+    "not found": ("not-found", "the platform does not have it: sending again"),
+    "nothing open": ("not-found", "no request was left without an answer: sending again"),
+}
+
+
 Outcome = tuple[tuple[dt.datetime, int, int], Delivery]  # the due order, what it became
 
 
@@ -240,8 +247,7 @@ class Dispatcher:
                 error=f"looking the post up failed ({error}); tried again every 15 minutes",
                 error_kind=LOOKUP_PENDING,
             )
-        text = "found on the platform" if found else "the platform does not have it: sending again"
-        kind = "found" if found else "not-found"
+        kind, text = SETTLED[found]
         return self.deliveries.change(
             delivery, kind, now, text, state="scheduled", due_at=now, error_kind=None
         )

@@ -7,20 +7,27 @@ power cut, which is the point of writing it before and after every platform call
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DatabaseError
 
+from publisher.errors import StoreError
 from publisher.store import schema
-from publisher.store.deliveries import DeliveryStore
+from publisher.store.deliveries import DeliveryStore, journal_entry
+from publisher.store.journal import JOURNAL_FILE, Journal
 from publisher.store.sealing import SECRET_KEY_VARIABLE, Sealer
 from publisher.store.tokens import TokenStore
 from publisher.workspace import Workspace
 
 DATABASE_URL_VARIABLE = "PUBLISHER_DATABASE_URL"
+STATE_FILE = "state.db"
 
 
 def utcnow() -> dt.datetime:
@@ -32,16 +39,19 @@ class Store:
     engine: Engine
     lock_dir: Path
     sealer: Sealer = field(default_factory=lambda: Sealer(None))
+    store_id: str = ""  # this store's identity (its meta row), part of every delivery marker
+    clock: Callable[[], dt.datetime] = utcnow  # when steps and attempts are noted
+    journal: Journal | None = None
 
     @property
     def deliveries(self) -> DeliveryStore:
-        return DeliveryStore(self.engine)
+        return DeliveryStore(self.engine, self.journal, self.store_id)
 
     def tokens(self, channel: str) -> TokenStore:
         return TokenStore(self.engine, channel, self.lock_dir, self.sealer)
 
     def steps(self, delivery: str) -> StoredStepLog:
-        return StoredStepLog(self.engine, delivery)
+        return StoredStepLog(self.engine, delivery, self.store_id, self.clock)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -54,15 +64,74 @@ def open_workspace_store(workspace: Workspace) -> Store:
     return open_store(workspace.state_dir, url, workspace.env.get(SECRET_KEY_VARIABLE) or None)
 
 
-def open_store(state_dir: Path, url: str | None = None, secret_key: str | None = None) -> Store:
-    """Open (and create or migrate) the store; `url` defaults to SQLite in `state_dir`."""
+def open_store(
+    state_dir: Path,
+    url: str | None = None,
+    secret_key: str | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> Store:
+    """Open (and create or migrate) the store; `url` defaults to SQLite in `state_dir`.
+
+    Creation and migration hold a lock in `state_dir`, so commands started together never
+    race to create the tables. A SQLite store that is empty while its journal shows it
+    existed, or that cannot be read, is refused with what to do (StoreError): starting
+    afresh would publish everything again.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url or f"sqlite:///{state_dir / 'state.db'}")
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    with engine.begin() as connection:
-        schema.migrate(connection)
-    return Store(engine, state_dir / "locks", Sealer(secret_key))
+    journal = Journal(state_dir / JOURNAL_FILE)
+    database = state_dir / STATE_FILE
+    with _creation_lock(state_dir):
+        if url is None:
+            _refuse_an_emptied_store(database, journal)
+        engine = create_engine(url or f"sqlite:///{database}")
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            with engine.begin() as connection:
+                _, store_id = schema.migrate(connection)
+        except (DatabaseError, schema.NewerStoreError) as exc:
+            engine.dispose()
+            raise _unusable(url, database, exc) from None
+        store = Store(engine, state_dir / "locks", Sealer(secret_key), store_id, clock, journal)
+        if not journal.exists():
+            _start_journal(store)
+    return store
+
+
+def _creation_lock(state_dir: Path) -> FileLock:
+    (state_dir / "locks").mkdir(parents=True, exist_ok=True)
+    return FileLock(state_dir / "locks" / "store.lock", timeout=120)
+
+
+def _refuse_an_emptied_store(database: Path, journal: Journal) -> None:
+    """A zero-byte state.db beside a journal: the store existed and lost its contents."""
+    if journal.exists() and database.is_file() and database.stat().st_size == 0:
+        raise StoreError(
+            f"the state store {database} is empty, but this workspace had one (see "
+            f"{journal.path.name}): nothing is published, or every post would go out again. "
+            "Restore state.db from a backup, or move the empty file aside to start a new "
+            "store (posts recorded in the journal stay published)."
+        )
+
+
+def _unusable(url: str | None, database: Path, exc: Exception) -> StoreError:
+    where = database if url is None else "the database of PUBLISHER_DATABASE_URL"
+    if isinstance(exc, schema.NewerStoreError):
+        return StoreError(f"{where}: {exc}")
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return StoreError(
+        f"the state store {where} cannot be read ({reason}): nothing is published. Restore it "
+        "from a backup, or move it aside to start a new store (posts recorded in the journal "
+        "stay published)."
+    )
+
+
+def _start_journal(store: Store) -> None:
+    """A new store (or one made before the journal existed): its header line, then every
+    publication the store already holds."""
+    store.journal.record({"store": store.store_id, "started": store.clock().isoformat()})
+    for delivery in store.deliveries.in_state("published"):
+        store.journal.record(journal_entry(delivery, store.store_id))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -77,12 +146,27 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 ATTEMPT_PREFIX = "attempt:"  # rows of the steps table that note a request about to leave
 
 
+def delivery_marker(store_id: str, delivery: str) -> str:
+    """A name for one delivery of one store, unguessable from its content, stable across
+    attempts and restarts: "publisher-" and 24 hex digits."""
+    digest = hashlib.sha256(f"{store_id}:{delivery}".encode()).hexdigest()
+    return f"publisher-{digest[:24]}"
+
+
 class StoredStepLog:
     """The StepLog of one delivery, each result committed as soon as it is recorded."""
 
-    def __init__(self, engine: Engine, delivery: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        delivery: str,
+        store_id: str = "",
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.engine = engine
         self.delivery = delivery
+        self.marker = delivery_marker(store_id, delivery)
+        self.clock = clock
 
     def get(self, step: str) -> dict[str, Any] | None:
         table = schema.steps
@@ -97,7 +181,7 @@ class StoredStepLog:
             "delivery": self.delivery,
             "step": step,
             "result": result,
-            "recorded_at": utcnow(),
+            "recorded_at": self.clock(),
         }
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "sqlite":
@@ -117,11 +201,17 @@ class StoredStepLog:
                 connection.execute(schema.steps.insert().values(**values))
 
     def attempt(self, step: str, failure: str | None = None) -> None:
-        self.record(ATTEMPT_PREFIX + step, {"failure": failure})
+        earlier = self.get(ATTEMPT_PREFIX + step) or {}
+        first = earlier.get("first") or self.clock().isoformat()
+        self.record(ATTEMPT_PREFIX + step, {"failure": failure, "first": first})
 
     def maybe_sent(self, step: str) -> bool:
         attempt = self.get(ATTEMPT_PREFIX + step)
         return attempt is not None and attempt["failure"] is None and self.get(step) is None
+
+    def first_attempt(self, step: str) -> dt.datetime | None:
+        first = (self.get(ATTEMPT_PREFIX + step) or {}).get("first")
+        return dt.datetime.fromisoformat(first) if first else None
 
     def all(self) -> dict[str, dict[str, Any]]:
         """Every step's answer (attempts left out)."""

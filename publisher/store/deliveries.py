@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, Row, and_, func, or_, select
 
 from publisher.store import schema
+from publisher.store.journal import Journal
 
 State = Literal[
     "scheduled", "sending", "published", "failed", "unknown", "skipped-late", "cancelled"
@@ -85,9 +86,24 @@ class Event:
     detail: str
 
 
+def journal_entry(delivery: Delivery, store_id: str) -> dict[str, Any]:
+    """A publication as the journal keeps it."""
+    published = delivery.published_at or delivery.updated_at
+    return {
+        "item": delivery.item_id,
+        "channel": delivery.channel,
+        "remote_id": delivery.remote_id,
+        "url": delivery.url,
+        "published_at": published.isoformat(),
+        "store": store_id,
+    }
+
+
 class DeliveryStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, journal: Journal | None = None, store_id: str = "") -> None:
         self.engine = engine
+        self.journal = journal
+        self.store_id = store_id
 
     # -- reading -------------------------------------------------------------------------
     def all(self) -> list[Delivery]:
@@ -164,8 +180,13 @@ class DeliveryStore:
     def announce(
         self, posts: Iterable[tuple[str, str, str, dt.datetime]], now: dt.datetime | None = None
     ) -> int:
-        """Record newly planned posts (item, channel, campaign, time); existing ones stay."""
+        """Record newly planned posts (item, channel, campaign, time); existing ones stay.
+
+        A post the journal shows was published already (by a store that was lost) is
+        recorded as published, with the journal's address, instead of being planned again.
+        """
         now = now or utcnow()
+        journal = self.journal.published() if self.journal else {}
         added = 0
         with self.engine.begin() as connection:
             for item_id, channel, campaign, at in posts:
@@ -175,6 +196,8 @@ class DeliveryStore:
                 ).first()
                 if exists:
                     continue
+                earlier = journal.get((item_id, channel))
+                values = {"state": "scheduled"} if earlier is None else _restored(earlier, now)
                 result = connection.execute(
                     table.insert().values(
                         item_id=item_id,
@@ -182,20 +205,17 @@ class DeliveryStore:
                         campaign=campaign,
                         planned_at=at,
                         due_at=at,
-                        state="scheduled",
                         attempts=0,
                         updated_at=now,
+                        **values,
                     )
                 )
-                _log(
-                    connection,
-                    result.inserted_primary_key[0],
-                    now,
-                    "planned",
-                    "scheduled",
-                    0,
-                    at.isoformat(),
-                )
+                key = result.inserted_primary_key[0]
+                _log(connection, key, now, "planned", "scheduled", 0, at.isoformat())
+                if earlier is not None:
+                    where = earlier.get("url") or earlier.get("remote_id") or ""
+                    detail = f"published before, as the journal records {where}".strip()
+                    _log(connection, key, now, "restored", "published", 0, detail)
                 added += 1
         return added
 
@@ -231,7 +251,8 @@ class DeliveryStore:
     def change(
         self, delivery: Delivery, kind: str, now: dt.datetime, detail: str = "", **values: Any
     ) -> Delivery:
-        """Update a delivery's fields and log the change as one transaction."""
+        """Update a delivery's fields and log the change as one transaction; a delivery
+        that becomes published is also written to the journal."""
         table = schema.deliveries
         state = values.get("state", delivery.state)
         with self.engine.begin() as connection:
@@ -249,6 +270,8 @@ class DeliveryStore:
             )
         updated = self.get(delivery.id)
         assert updated is not None
+        if state == "published" and delivery.state != "published" and self.journal is not None:
+            self.journal.record(journal_entry(updated, self.store_id))
         return updated
 
     # -- channel pauses ------------------------------------------------------------------
@@ -286,6 +309,23 @@ class DeliveryStore:
         with self.engine.connect() as connection:
             return {r.channel: (r.reason, r.paused_at) for r in connection.execute(select(table))}
 
+    # -- waits a platform asked for --------------------------------------------------------
+    def hold(self, channel: str, until: dt.datetime, reason: str) -> None:
+        """Send nothing to `channel` before `until` (a later hold already there stays)."""
+        table = schema.channel_holds
+        current = self.holds().get(channel)
+        if current is not None and current[0] >= until:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.channel == channel))
+            connection.execute(table.insert().values(channel=channel, until=until, reason=reason))
+
+    def holds(self) -> dict[str, tuple[dt.datetime, str]]:
+        """Each held channel's (until, reason), those already over included."""
+        table = schema.channel_holds
+        with self.engine.connect() as connection:
+            return {r.channel: (r.until, r.reason) for r in connection.execute(select(table))}
+
 
 def _log(
     connection: Any,
@@ -301,6 +341,22 @@ def _log(
             delivery_id=delivery_id, at=at, kind=kind, state=state, attempt=attempt, detail=detail
         )
     )
+
+
+def _restored(entry: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """A delivery's fields from a journal line: published, where and when it says."""
+    try:
+        published = dt.datetime.fromisoformat(str(entry.get("published_at")))
+    except ValueError:
+        published = now
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=dt.UTC)
+    return {
+        "state": "published",
+        "remote_id": entry.get("remote_id"),
+        "url": entry.get("url"),
+        "published_at": published,
+    }
 
 
 def detail_json(**values: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy import (
@@ -23,7 +24,8 @@ from sqlalchemy import (
     select,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+STORE_ID = "store_id"
 metadata = MetaData()
 
 
@@ -122,27 +124,62 @@ channel_pauses = Table(
     Column("paused_at", UTCDateTime(), nullable=False),
 )
 
+# A channel whose platform asked for a wait (a rate limit): nothing is sent to it before.
+channel_holds = Table(
+    "channel_holds",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+
+def _version_2(connection: Connection) -> None:
+    """Version 2: channel holds (a new table, made by create_all) and the store's id."""
+    del connection  # both are added by `migrate` itself
+
+
 # MIGRATIONS[n] brings a store at version n to version n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _version_2}
 
 
-def migrate(connection: Connection) -> int:
-    """Create missing tables, run pending migrations, and return the schema version."""
+class NewerStoreError(RuntimeError):
+    """The store was written by a newer publisher."""
+
+
+def migrate(connection: Connection) -> tuple[int, str]:
+    """Create missing tables, run pending migrations; the schema version and the store's id.
+
+    The caller holds the store's creation lock, so two commands starting together never
+    both create the tables.
+    """
+    if connection.dialect.name == "postgresql":  # one migrating process per database
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
     metadata.create_all(connection)
     found = connection.execute(select(meta.c.value).where(meta.c.key == "schema_version"))
     version = int(found.scalar() or 0)
     if version == 0:
         connection.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-        return SCHEMA_VERSION
+        version = SCHEMA_VERSION
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
+        raise NewerStoreError(
             f"the state store is at schema version {version}, newer than this publisher "
             f"({SCHEMA_VERSION}); upgrade publisher"
         )
     while version < SCHEMA_VERSION:
         MIGRATIONS[version](connection)
         version += 1
-    connection.execute(
-        meta.update().where(meta.c.key == "schema_version").values(value=str(version))
-    )
-    return version
+        connection.execute(
+            meta.update().where(meta.c.key == "schema_version").values(value=str(version))
+        )
+    return version, _store_id(connection)
+
+
+def _store_id(connection: Connection) -> str:
+    """This store's identity, made once when it is first opened by this version."""
+    found = connection.execute(select(meta.c.value).where(meta.c.key == STORE_ID)).scalar()
+    if found:
+        return str(found)
+    new = uuid.uuid4().hex
+    connection.execute(meta.insert().values(key=STORE_ID, value=new))
+    return new

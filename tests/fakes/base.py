@@ -2,14 +2,17 @@
 
 Subclasses implement `route(request) -> Response` with the platform's real contract
 (required fields, limits, auth, error shapes). Tests queue faults that replace the next
-matching answers: an HTTP error with a body, a delay longer than the client's timeout,
+matching answers: an HTTP error with a body, no answer at all until the client gives up
+(a timeout that depends on no machine's speed: the fake waits for the client to close),
 or a connection dropped after the request was read (the client cannot know whether
-the platform acted on it).
+the platform acted on it). `acted` makes the platform process the request first.
 """
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import sys
 import threading
 import time
@@ -56,12 +59,18 @@ class Response:
 
 @dataclass
 class Fault:
-    """Replaces an answer: `response`, or `delay` seconds of silence, or `drop` the line."""
+    """Replaces an answer: `response`, or `hang` (silence until the client gives up), or
+    `drop` the line; with `acted`, the platform processes the request before it hangs or
+    drops (its answer is lost)."""
 
     response: Response | None = None
-    delay: float = 0.0
+    hang: bool = False
     drop: bool = False
+    acted: bool = False
     path_contains: str = ""
+
+
+HANG_LIMIT = 120.0  # a hung answer waits this long at most for the client to give up
 
 
 def parse_multipart(
@@ -99,6 +108,7 @@ class FakePlatform:
         self.requests: list[Request] = []
         self.faults: deque[Fault] = deque()
         self.lock = threading.RLock()
+        self.stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
     # -- to implement -------------------------------------------------------------
@@ -120,6 +130,7 @@ class FakePlatform:
         return f"http://{host}:{port}"
 
     def start(self) -> FakePlatform:
+        self.stopping.clear()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         threading.Thread(
@@ -128,6 +139,7 @@ class FakePlatform:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()  # hung answers give up
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -147,6 +159,20 @@ class FakePlatform:
                     self.faults.remove(fault)
                     return fault
         return None
+
+
+def _wait_for_the_client_to_leave(connection: socket.socket, stopping: threading.Event) -> None:
+    """Answer nothing until the client closes the connection (its timeout), the fake
+    stops, or HANG_LIMIT passes."""
+    deadline = time.monotonic() + HANG_LIMIT
+    while time.monotonic() < deadline and not stopping.is_set():
+        readable, _, _ = select.select([connection], [], [], 0.1)
+        if readable:
+            try:
+                if not connection.recv(65536):
+                    return  # the client gave up
+            except OSError:
+                return
 
 
 def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
@@ -170,12 +196,15 @@ def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 fake.requests.append(request)
             fault = fake._take_fault(request)
-            if fault and fault.drop:
+            if fault and fault.acted:
+                with fake.lock:
+                    fake.route(request)
+            if fault and (fault.drop or fault.hang):
+                if fault.hang:
+                    _wait_for_the_client_to_leave(self.connection, fake.stopping)
                 self.close_connection = True
                 self.connection.close()
                 return
-            if fault and fault.delay:
-                time.sleep(fault.delay)
             response = fault.response if fault and fault.response else None
             if response is None:
                 with fake.lock:

@@ -47,6 +47,7 @@ ROLES = {
 }
 SITE_ZONE = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh, for `date`
 CRITICAL_ERROR = "<p>There has been a critical error on this website.</p>"
+UPLOADS = "/wp-content/uploads/"
 
 
 def wp_error(status: int, code: str, message: str, **data: Any) -> Response:
@@ -88,6 +89,7 @@ class FakeWordPress(FakePlatform):
         self.passes_authorization = True  # False: the web server drops the Authorization header
         self.posts: dict[int, dict[str, Any]] = {}
         self.media: dict[int, dict[str, Any]] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # uploads/<path> -> (bytes, type)
         self._next_id = 100
         self._crashes = 0
 
@@ -95,6 +97,13 @@ class FakeWordPress(FakePlatform):
     def permalinks_off(self, page: str = "json") -> None:
         """/wp-json/ stops working: WordPress's rest_no_route (json) or a theme 404 (html)."""
         self.pretty_permalinks, self.no_route_page = False, page
+
+    def seed_post(self, *, slug: str, title: str, content: str = "<p>Last year.</p>") -> dict:
+        """An article already on the site (made by someone else, a year ago)."""
+        with self.lock:
+            year_ago = self.now() - dt.timedelta(days=365)
+            body = {"title": title, "slug": slug, "content": content, "status": "publish"}
+            return self._store_post({**body, "date_gmt": year_ago.isoformat()})
 
     def crash_after_create(self, times: int = 1) -> None:
         """The next creates are stored, then answered 500 (a plugin's save hook dies)."""
@@ -114,6 +123,8 @@ class FakeWordPress(FakePlatform):
 
     # -- routing -----------------------------------------------------------------------------
     def route(self, request: Request) -> Response:
+        if request.method == "GET" and request.path.startswith(UPLOADS):
+            return self._uploaded_file(request.path.removeprefix(UPLOADS))
         route = self._route(request)
         if route is None:
             return self._not_found()
@@ -201,14 +212,22 @@ class FakeWordPress(FakePlatform):
         if edit and not self._can(user, "edit_posts"):
             message = "Sorry, you are not allowed to edit posts in this post type."
             return self._denied(user, "rest_forbidden_context", message)
+        per_page = (request.query.get("per_page") or ["10"])[-1]
+        if not per_page.isdigit() or not 1 <= int(per_page) <= 100:
+            return invalid_params({"per_page": "per_page must be between 1 (inclusive) and 100"})
         slugs = _csv(request.query, "slug")
+        search = (request.query.get("search") or [""])[-1]
         found = [
             self._post_json(post, edit)
-            for post in self.posts.values()
+            for post in sorted(self.posts.values(), key=lambda p: p["date_gmt"], reverse=True)
             if (statuses == ["any"] or post["status"] in statuses)
             and (not slugs or post["slug"] in slugs)
+            and _matches(search, post)
         ]
-        return Response(200, found, {"X-WP-Total": str(len(found)), "X-WP-TotalPages": "1"})
+        total = len(found)
+        pages = max(1, -(-total // int(per_page)))
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        return Response(200, found[: int(per_page)], headers)
 
     def _create_post(self, request: Request, user: str | None) -> Response:
         body = _body(request)
@@ -334,7 +353,15 @@ class FakeWordPress(FakePlatform):
             "media_details": {"file": f"{folder}/{name}", "filesize": len(data)},
         }
         self.media[media_id] = attachment
+        self.files[f"{folder}/{name}"] = (data, mime)
         return attachment
+
+    def _uploaded_file(self, path: str) -> Response:
+        """The web server serving wp-content/uploads/ (WordPress is not involved)."""
+        found = self.files.get(unquote(path))
+        if found is None:
+            return Response(404, b"<h1>Not Found</h1>", {"Content-Type": "text/html"})
+        return Response(200, found[0], {"Content-Type": found[1]})
 
     def _update_media(self, request: Request, user: str | None, media_id: str) -> Response:
         attachment = self.media.get(int(media_id))
@@ -362,6 +389,22 @@ def _alnum(password: str) -> str:
 def _csv(query: dict[str, list[str]], name: str) -> list[str]:
     values = query.get(name, []) + query.get(f"{name}[]", [])
     return [part for value in values for part in value.split(",") if part]
+
+
+def _matches(search: str, post: dict[str, Any]) -> bool:
+    """WP_Query's search: every term (split on spaces, commas and "+", or a quoted phrase)
+    appears, case-insensitively, in the raw title, excerpt or content; "-term" excludes."""
+    terms = re.findall(r'"[^"]*"?|[^\s",+]+', search)
+    haystack = " ".join((post["title"], post["excerpt"], post["content"])).casefold()
+    for term in (t.strip('"') for t in terms):
+        if not term:
+            continue
+        if term.startswith("-") and len(term) > 1:
+            if term[1:].casefold() in haystack:
+                return False
+        elif term.casefold() not in haystack:
+            return False
+    return True
 
 
 def _raw(value: Any) -> str:

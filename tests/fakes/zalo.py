@@ -5,11 +5,14 @@
   `{"error": 0, "message": "Success", "data": {...}}`.
 - `article/create` checks the required fields, the cover and the body blocks, and the
   limits in characters (title 150, author 50, description 300) -> -201 naming the field;
-  it answers `{"token"}`. `article/verify` answers -214 `processing_checks` times per
-  article, then `{"id"}`. `article/getslice` and `getdetail` list what was created (an
-  article exists once created, whether or not anyone verified it). A broadcast needs an
-  `attachment_id` of an article whose processing is over. `rate_limit(n)` answers -32
-  beyond n calls a minute.
+  it answers `{"token"}`. Zalo fetches the cover and every image block from its address:
+  one that does not answer an image is refused (-201; the fake's wording). `article/update`
+  takes the same fields and the article's `id`, and answers a new token.
+  `article/verify` answers -214 `processing_checks` times per token, then `{"id"}`.
+  `article/getslice` and `getdetail` list what was created, dated by `now` (an article
+  exists once created, whether or not anyone verified it). A broadcast takes only the id
+  of an article whose latest token was verified. `rate_limit(n)` answers -32 beyond n
+  calls a minute.
 - OAuth (`/v4/oa/access_token`, form-encoded, header `secret_key`): refresh tokens are single
   use and rotate; a spent or unknown one gets the OAuth error shape `{"error": -14xxx,
   "error_name", "error_reason", "error_description"}`; `expires_in` is a string. The
@@ -20,6 +23,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import itertools
 import secrets
@@ -29,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+
+import requests
 
 from .base import FakePlatform, Request, Response
 
@@ -48,6 +54,8 @@ class Article:
     id: str
     fields: dict[str, Any]
     checks_left: int
+    created: int = 0  # milliseconds since the epoch
+    verified: bool = False  # verify answered the id for the latest token
 
     @property
     def link_view(self) -> str:
@@ -61,8 +69,8 @@ class Article:
             "status": self.fields.get("status", "show"),
             "total_view": 0,
             "total_share": 0,
-            "create_date": 1764547200000,
-            "update_date": 1764547200000,
+            "create_date": self.created,
+            "update_date": self.created,
             "thumb": (self.fields.get("cover") or {}).get("photo_url", ""),
             "link_view": self.link_view,
         }
@@ -89,10 +97,20 @@ def oauth_fail(code: int, reason: str, description: str) -> Response:
 class ZaloFake(FakePlatform):
     """One OA, one app. Read `articles`, `broadcasts` and `requests` after the calls."""
 
-    def __init__(self, *, processing_checks: int = 0, expires_in: str = "90000") -> None:
+    def __init__(
+        self,
+        *,
+        processing_checks: int = 0,
+        expires_in: str = "90000",
+        fetch_images: bool = True,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         super().__init__()
         self.processing_checks = processing_checks
         self.expires_in = expires_in
+        self.fetch_images = fetch_images
+        self.now = now
+        self.fetched: list[str] = []  # image addresses Zalo fetched
         self.redirect_uri: str | None = None  # the app's registered callback, when set
         self.articles: list[Article] = []
         self.broadcasts: list[dict[str, Any]] = []
@@ -125,8 +143,8 @@ class ZaloFake(FakePlatform):
         return [r for r in self.requests if r.path.startswith("/v2.0/")]
 
     def processed(self) -> list[Article]:
-        """Articles Zalo has finished processing (verify would answer their id)."""
-        return [a for a in self.articles if a.checks_left == 0]
+        """Articles whose latest token verify answered: the ones a broadcast may carry."""
+        return [a for a in self.articles if a.verified]
 
     # -- routing --------------------------------------------------------------------------
     def route(self, request: Request) -> Response:
@@ -165,14 +183,30 @@ class ZaloFake(FakePlatform):
         article = _json_object(request)
         if article is None:
             return fail(-201, "Request body must be a JSON object")
-        problem = _article_problem(article)
+        problem = _article_problem(article) or self._unreachable_image(article)
         if problem:
             return fail(-201, problem)
         serial = next(self._serial)
         token = f"create-{serial}-{secrets.token_hex(4)}"
         article_id = f"{9_000_000_000 + serial}"
-        self.articles.append(Article(token, article_id, article, self.processing_checks))
+        created = int(self.now().timestamp() * 1000)
+        self.articles.append(Article(token, article_id, article, self.processing_checks, created))
         return ok({"token": token})
+
+    def _update(self, request: Request) -> Response:
+        fields = _json_object(request)
+        if fields is None:
+            return fail(-201, "Request body must be a JSON object")
+        article = next((a for a in self.articles if a.id == str(fields.pop("id", ""))), None)
+        if article is None:
+            return fail(-201, "Parameter 'id' is invalid")
+        problem = _article_problem(fields) or self._unreachable_image(fields)
+        if problem:
+            return fail(-201, problem)
+        article.fields = fields
+        article.token = f"update-{next(self._serial)}-{secrets.token_hex(4)}"
+        article.checks_left, article.verified = self.processing_checks, False
+        return ok({"token": article.token})
 
     def _verify(self, request: Request) -> Response:
         body = _json_object(request) or {}
@@ -182,7 +216,31 @@ class ZaloFake(FakePlatform):
         if article.checks_left > 0:
             article.checks_left -= 1
             return fail(-214, "Article is being processed")
+        article.verified = True
         return ok({"id": article.id})
+
+    def _unreachable_image(self, article: dict[str, Any]) -> str | None:
+        """Zalo shows the cover and image blocks from their addresses: fetch each."""
+        if not self.fetch_images:
+            return None
+        cover = article.get("cover") or {}
+        urls = [("cover.photo_url", cover.get("photo_url"))] if cover.get("photo_url") else []
+        urls += [
+            (f"body[{i}].url", block["url"])
+            for i, block in enumerate(article.get("body") or [])
+            if isinstance(block, dict) and block.get("type") == "image"
+        ]
+        for name, url in urls:
+            self.fetched.append(str(url))
+            try:
+                answer = requests.get(str(url), timeout=30)
+            except requests.RequestException:
+                return f"Parameter '{name}': the image cannot be fetched from {url}"
+            kind = answer.headers.get("Content-Type", "")
+            if answer.status_code != 200 or not kind.startswith("image/"):
+                status = f"{answer.status_code} {kind}".strip()
+                return f"Parameter '{name}': {url} answered {status}, not an image"
+        return None
 
     def _getslice(self, request: Request) -> Response:
         try:
@@ -291,6 +349,7 @@ class ZaloFake(FakePlatform):
 
 ROUTES: dict[tuple[str, str], Callable[[ZaloFake, Request], Response]] = {
     ("POST", "/v2.0/article/create"): ZaloFake._create,
+    ("POST", "/v2.0/article/update"): ZaloFake._update,
     ("POST", "/v2.0/article/verify"): ZaloFake._verify,
     ("GET", "/v2.0/article/getslice"): ZaloFake._getslice,
     ("GET", "/v2.0/article/getdetail"): ZaloFake._getdetail,

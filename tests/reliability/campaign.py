@@ -20,6 +20,9 @@ from .platforms import Platforms, Recorder, Storm, start_platforms
 from .workspace import CHANNELS, SECRET_KEY, build, campaign_bounds, credentials
 
 MAX_OPERATOR_RESTARTS = 40
+# The clients' timeout: long enough that a starved CPU never turns a slow answer into a
+# fault; a timeout fault holds its answer until the client gives up.
+HARNESS_TIMEOUT = 5.0
 T = TypeVar("T")
 UNFINISHED = ("scheduled", "sending")
 
@@ -51,7 +54,7 @@ class Campaign:
     seed: int
     storm: Storm | None = None
     template: Path | None = None
-    timeout: float = 0.5
+    timeout: float = HARNESS_TIMEOUT
     starts: list[Start] = field(default_factory=list)
     operator: Counter[str] = field(default_factory=Counter)
 

@@ -70,7 +70,7 @@ class DriverConfig:
     env: dict[str, str]
     start: dt.datetime
     end: dt.datetime
-    timeout: float = 0.5
+    timeout: float = 5.0
     downtime: dt.timedelta = dt.timedelta(0)  # simulated time lost by a restart
     crash: tuple[str, str, int] | None = None  # (channel, point, nth)
     seed: int = 0

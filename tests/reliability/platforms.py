@@ -124,12 +124,33 @@ def kill_and_wait(pid: int, seconds: float = 5.0) -> None:
 
 
 @dataclass
+class TimeoutBudget:
+    """How many timeouts of each kind a whole run may still inject (shared by its storms).
+
+    A timeout costs the client's whole timeout in wall time, and that timeout is long (a
+    busy machine must never turn a slow answer into a fault), so a run holds only a few.
+    """
+
+    each: int = 2
+    used: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, kind: str) -> bool:
+        with self.lock:
+            if self.used.get(kind, 0) >= self.each:
+                return False
+            self.used[kind] = self.used.get(kind, 0) + 1
+            return True
+
+
+@dataclass
 class Storm:
-    """Turns `rate` of the requests into faults, drawn from a seeded generator."""
+    """Turns `rate` of the requests into faults, drawn from a seeded generator; a timeout
+    drawn beyond the run's budget drops the line at the same moment instead."""
 
     rate: float
     seed: int
-    timeout: float  # the client's timeout: a "timeout" fault answers later than this
+    timeouts: TimeoutBudget = field(default_factory=TimeoutBudget)
     rng: random.Random = field(init=False)
     injected: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -142,6 +163,8 @@ class Storm:
             if self.rng.random() >= self.rate:
                 return None
             kind = self.rng.choice(kinds)
+            if kind.startswith("timeout") and not self.timeouts.take(kind):
+                kind = kind.replace("timeout", "drop")
             self.injected[kind] = self.injected.get(kind, 0) + 1
             return kind
 
@@ -223,7 +246,7 @@ class InstrumentedMixin:
             self.recorder.killer.kill()
             return Fault(drop=True)
         fault = self._reply(request, stamp, storm=phase is None)
-        if fault.response is not None and not (fault.delay or fault.drop):
+        if fault.response is not None and not (fault.hang or fault.drop):
             stamp.retry_after = self.asked_wait(fault.response, stamp)  # what the client reads
         if phase == "after":
             self.recorder.killer.kill()
@@ -262,13 +285,13 @@ class InstrumentedMixin:
             return Fault(response=self.rate_limited())
         if kind in ("token", "quota"):
             return self.special_fault(kind, request, stamp)
-        answer = self._process(request, stamp) if kind.endswith("-after") else None
+        if kind.endswith("-after"):
+            self._process(request, stamp)  # the platform acted; its answer is lost
         if kind.startswith("5xx"):
             return Fault(response=self.server_error())
         if kind.startswith("drop"):
             return Fault(drop=True)
-        late = self.recorder.storm.timeout + 0.4 if self.recorder.storm else 1.0
-        return Fault(response=answer or self.server_error(), delay=late)
+        return Fault(hang=True)  # no answer until the client gives up
 
     # -- each platform's own shapes ---------------------------------------------------
     def server_error(self) -> Response:
