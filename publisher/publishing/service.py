@@ -52,7 +52,7 @@ class PublishService:
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self.renderer = renderer or Renderer(catalog)
+        self.renderer = renderer or Renderer(catalog, store.deliveries.published_urls("portal"))
         self.sleep = sleep
         self.timeout = timeout
         self.state_dir = state_dir or catalog.workspace.state_dir

@@ -64,7 +64,7 @@ class Service:
     def _start(self) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        self.runner = CampaignRunner(self.workspace)
+        self.runner = CampaignRunner(self.workspace, clock=self.clock)
         now = self.clock()
         self.runner.announce(now)
         self.runner.recover(now)

@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -105,15 +105,19 @@ class Dispatcher:
         service: PublishService,
         seed: int | None = None,
         workers: int | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         """`workers`: how many channels publish side by side; None, all of them; 1, every
-        post one after the other on the calling thread, the portal's first."""
+        post one after the other on the calling thread, the portal's first. `clock`: the
+        time while a tick works (a platform's answer comes later than the tick began);
+        None for a simulated clock that stands still during a tick."""
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be 1 or more, not {workers}")
         self.catalog = catalog
         self.deliveries = deliveries
         self.service = service
         self.workers = workers
+        self.clock = clock
         # One generator per channel: its retry times do not depend on how threads interleave.
         self.rngs = {
             name: random.Random(None if seed is None else f"{seed}:{name}")
@@ -128,9 +132,15 @@ class Dispatcher:
         paused = self.deliveries.pauses()
         for delivery in self.deliveries.lookups_due(now):
             item = self.catalog.item(delivery.item_id)
-            if item is not None and delivery.channel not in paused:
+            if item is None or delivery.channel in paused:
+                continue
+            if self._defer_while_held(delivery, now) is None:
                 self.settle(item, delivery, now)
         return report
+
+    def moment(self, now: dt.datetime) -> dt.datetime:
+        """The time now, within a tick that began at `now`."""
+        return max(now, self.clock()) if self.clock is not None else now
 
     def _dispatch_all(self, due: list[Delivery], now: dt.datetime) -> list[Outcome]:
         """Each channel's queue on a thread of its own (with one worker, all on this one)."""
@@ -174,7 +184,10 @@ class Dispatcher:
         try:
             for delivery in queue:
                 gates.wait(delivery)
-                outcome = None if delivery.channel in paused else self.dispatch(delivery, now)
+                if delivery.channel in paused or self._defer_while_held(delivery, now):
+                    outcome = None
+                else:
+                    outcome = self.dispatch(delivery, now)
                 gates.open(delivery)
                 if outcome is None:
                     continue
@@ -197,6 +210,11 @@ class Dispatcher:
         late = self._handle_lateness(item, delivery, now)
         if late is not None:
             return late
+        return self.send(item, delivery, now)
+
+    def send(self, item: ContentItem, delivery: Delivery, now: dt.datetime) -> Delivery | None:
+        """Claim the delivery, publish what is left of it, record the outcome: the one way a
+        post goes out, whoever asks (`run`, `publish`). None: someone else has it."""
         crashpoints.reach("before-intent")
         claimed = self.deliveries.claim(delivery, item.content_hash, now)
         if claimed is None:
@@ -205,20 +223,24 @@ class Dispatcher:
         try:
             receipt = self.service.publish(item, delivery.channel)
         except PublishError as error:
-            return self._failed(item, claimed, error, now)
+            return self._failed(item, claimed, error, self.moment(now))
         crashpoints.reach("before-receipt")
-        return self.deliveries.change(
+        done = self.moment(now)
+        published = self.deliveries.change(
             claimed,
             "published",
-            now,
+            done,
             receipt.url or receipt.remote_id,
             state="published",
             remote_id=receipt.remote_id,
             url=receipt.url,
-            published_at=now,
+            published_at=done,
             error=None,
             error_kind=None,
         )
+        if delivery.channel == "portal" and receipt.url:
+            self.service.renderer.portal_published(item.id, receipt.url)
+        return published
 
     def settle(self, item: ContentItem, delivery: Delivery, now: dt.datetime) -> Delivery:
         """Settle an unknown outcome by looking the post up on the platform.
@@ -255,7 +277,13 @@ class Dispatcher:
     def _failed(
         self, item: ContentItem, delivery: Delivery, error: PublishError, now: dt.datetime
     ) -> Delivery:
+        """Record a failure that happened at `now` (the moment the platform answered, not
+        the start of the tick: a wait it asked for counts from its answer)."""
         text = str(error)
+        platform = error.platform if error.platform in CHANNEL_NAMES else delivery.channel
+        if error.kind == "retryable" and error.retry_after:
+            until = now + dt.timedelta(seconds=error.retry_after)
+            self.deliveries.hold(platform, until, text)  # nothing goes there before
         if error.kind == "retryable" and delivery.attempts < MAX_ATTEMPTS:
             retry = next_attempt(
                 now, delivery.attempts, error.retry_after, self.rngs[delivery.channel]
@@ -284,7 +312,8 @@ class Dispatcher:
         if error.kind == "retryable":
             text = f"gave up after {delivery.attempts} attempts: {text}"
         if error.kind == "auth":
-            self.deliveries.pause(delivery.channel, text, now)
+            self.deliveries.pause(platform, text, now)
+            later = {} if platform == delivery.channel else {"due_at": now + PORTAL_UNKNOWN_WAIT}
             return self.deliveries.change(
                 delivery,
                 "paused",
@@ -293,6 +322,7 @@ class Dispatcher:
                 state="scheduled",
                 error=text,
                 error_kind="auth",
+                **later,
             )
         if error.kind == "unknown":
             unknown = self.deliveries.change(
@@ -310,7 +340,21 @@ class Dispatcher:
         if delivery.channel == "portal" or "portal" not in item.channels:
             return None
         portal = self.deliveries.find(item.id, "portal")
-        if portal is None or portal.state == "published":
+        if portal is None:
+            text = (
+                "waiting for the portal article, which has no place in the calendar yet "
+                "(see 'publisher plan'): this post links to it"
+            )
+            return self.deliveries.change(
+                delivery,
+                "waiting-for-portal",
+                now,
+                text,
+                due_at=now + PORTAL_UNKNOWN_WAIT,
+                error=text,
+                error_kind=HELD_BY_PORTAL,
+            )
+        if portal.state == "published":
             return None
         if portal.state in ("failed", "skipped-late", "cancelled"):
             text = (
@@ -342,6 +386,23 @@ class Dispatcher:
             wait_until.isoformat(),
             due_at=wait_until,
             **released,
+        )
+
+    def _defer_while_held(self, delivery: Delivery, now: dt.datetime) -> Delivery | None:
+        """A delivery whose platform asked everyone to wait is moved to the end of the
+        wait, without an attempt; None when its platform is not held."""
+        hold = self.deliveries.holds().get(delivery.channel)
+        if hold is None or hold[0] <= now:
+            return None
+        until, reason = hold
+        if delivery.due_at >= until:
+            return None
+        return self.deliveries.change(
+            delivery,
+            "held",
+            now,
+            detail_json(until=until.isoformat(), because=reason),
+            due_at=until,
         )
 
     def _handle_lateness(

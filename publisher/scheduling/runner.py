@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,17 +44,22 @@ class CampaignRunner:
         outbox_only: bool = False,
         seed: int | None = None,
         workers: int | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         """`workers`: how many channels publish side by side (see `Dispatcher`); by
-        default PUBLISHER_WORKERS, else all of them."""
+        default PUBLISHER_WORKERS, else all of them. `clock`: the real time, read while
+        a tick works (see `Dispatcher`); None on a simulated clock."""
         self.workspace = workspace
         self.state_dir = state_dir or workspace.state_dir
         self.outbox_only = outbox_only
         self.seed = seed
+        self.clock = clock
         self.workers = workers if workers is not None else workers_setting(workspace)
         self.store: Store = (
             open_store(state_dir) if state_dir is not None else open_workspace_store(workspace)
         )
+        if clock is not None:
+            self.store.clock = clock
         self.reload()
 
     def reload(self) -> Catalog:
@@ -67,7 +73,12 @@ class CampaignRunner:
         self.catalog = catalog
         service = PublishService(catalog, self.store, state_dir=self.state_dir)
         self.dispatcher = Dispatcher(
-            catalog, self.store.deliveries, service, seed=self.seed, workers=self.workers
+            catalog,
+            self.store.deliveries,
+            service,
+            seed=self.seed,
+            workers=self.workers,
+            clock=self.clock,
         )
         return catalog
 

@@ -132,6 +132,15 @@ class DeliveryStore:
         with self.engine.connect() as connection:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
+    def published_urls(self, channel: str) -> dict[str, str]:
+        """The address each published delivery of `channel` got, by item id."""
+        table = schema.deliveries
+        query = select(table.c.item_id, table.c.url).where(
+            table.c.channel == channel, table.c.state == "published", table.c.url.is_not(None)
+        )
+        with self.engine.connect() as connection:
+            return {row.item_id: row.url for row in connection.execute(query)}
+
     def due(self, now: dt.datetime) -> list[Delivery]:
         table = schema.deliveries
         query = (

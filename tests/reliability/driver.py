@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from publisher.publishing import service as service_module
-from publisher.publishing.model import ClientEnv
+from publisher.publishing.service import PublishService
 from publisher.scheduling import crashpoints
 from publisher.scheduling.dispatcher import Dispatcher
 from publisher.scheduling.runner import CampaignRunner
@@ -40,6 +39,7 @@ from . import context
 
 EXIT_DONE, EXIT_PAUSED, EXIT_STUCK = 0, 3, 4
 OPERATOR_DELAY = dt.timedelta(minutes=30)  # from a channel's pause to the operator's restart
+PUBLISH_TIME = dt.timedelta(seconds=20)  # simulated time one publication takes
 LOG = "driver.log"
 # Imported by the fork server before it forks drivers, so a restart costs no import time.
 PRELOAD = (
@@ -97,6 +97,11 @@ class SimulatedClock:
             self.now = moment
             context.write(self.folder, moment, list(self.working.values()))
 
+    def advance(self, by: dt.timedelta) -> None:
+        with self.lock:
+            self.now += by
+            context.write(self.folder, self.now, list(self.working.values()))
+
     def enter(self, delivery: int, channel: str, activity: str) -> None:
         entered = context.Context(self.now, delivery, channel, activity)
         self._stack().append(entered)
@@ -145,6 +150,21 @@ def _observed(original: Callable[..., Any], clock: SimulatedClock, activity: str
             clock.leave()
 
     return wrapper
+
+
+def take_time(service: PublishService, clock: SimulatedClock) -> None:
+    """Every publication takes PUBLISH_TIME on the simulated clock, success or failure: a
+    tick's later work happens later, as it does for real, so a wait a platform asks for is
+    measured from its answer, never from the start of the tick."""
+    publish = service.publish
+
+    def timed(*args: Any) -> Any:
+        try:
+            return publish(*args)
+        finally:
+            clock.advance(PUBLISH_TIME)
+
+    service.publish = timed  # type: ignore[method-assign]
 
 
 def scope_crash(clock: SimulatedClock, channel: str, point: str, nth: int) -> None:
@@ -216,12 +236,12 @@ def main(config: DriverConfig) -> None:
     root = Path(config.root)
     _log_to(root / LOG)
     clock = SimulatedClock(root, config.start, config.downtime)
-    service_module.ClientEnv = functools.partial(ClientEnv, clock=clock.current)  # type: ignore[misc]
     if config.crash is not None:
         scope_crash(clock, *config.crash)
-    runner = CampaignRunner(open_workspace(root), seed=config.seed)
+    runner = CampaignRunner(open_workspace(root), seed=config.seed, clock=clock.current)
     runner.dispatcher.service.timeout = config.timeout
     observe(runner.dispatcher, clock)
+    take_time(runner.dispatcher.service, clock)
     runner.announce(clock.now)
     runner.recover(clock.now)
     code = tick_through(runner, clock, config.end)

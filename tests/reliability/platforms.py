@@ -511,7 +511,8 @@ class Platforms:
 
 
 def start_platforms(recorder: Recorder, certificate: tuple[Path, Path]) -> Platforms:
-    """The five fakes, started, sharing `recorder`; WordPress reads the simulated clock."""
+    """The five fakes, started, sharing `recorder`; they date what they make by the
+    simulated clock, as the runner's lookups compare those dates with its own."""
 
     def simulated_now() -> dt.datetime:
         now = context.read(recorder.folder)
@@ -519,8 +520,8 @@ def start_platforms(recorder: Recorder, certificate: tuple[Path, Path]) -> Platf
 
     fakes = Platforms(
         Portal(now=simulated_now),
-        Facebook(),
-        Zalo(),
+        Facebook(clock=lambda: simulated_now().timestamp()),
+        Zalo(now=simulated_now, fetch_images=False),  # its images are on the WordPress fake
         YouTube(*certificate, **YOUTUBE_SECRETS),
         Telegram(TELEGRAM_TOKEN),
     )
