@@ -47,6 +47,7 @@ def _no_angles(text: str) -> str:
 
 
 class YouTubeCredentials(CredentialNames):
+    public = frozenset({"client_id"})
     client_id: str = "YOUTUBE_CLIENT_ID"
     client_secret: str = "YOUTUBE_CLIENT_SECRET"
     refresh_token: str = "YOUTUBE_REFRESH_TOKEN"

@@ -193,7 +193,7 @@ class FacebookClient:
 
     def _redacted(self, error: PublishError) -> PublishError:
         # Graph sometimes quotes the token it refused ("Malformed access token ...")
-        values = list(self.env.secrets.values())
+        values = self.settings.credentials.secret_values(self.env.secrets)
         return error.redacted([*values, *(value.strip() for value in values)])
 
 

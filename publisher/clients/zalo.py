@@ -360,7 +360,7 @@ class ZaloClient:
         try:
             yield
         except PublishError as exc:
-            known = [*self.env.secrets.values()]
+            known = self.settings.credentials.secret_values(self.env.secrets)
             known += [t.value for name in (ACCESS, REFRESH) if (t := self.env.tokens.get(name))]
             raise exc.redacted(known) from None
 

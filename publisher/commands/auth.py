@@ -55,6 +55,7 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
             _zalo_consent(module, config.settings, env, state_dir, code, redirect_uri)
         description = module.check_credentials(config.settings, env)
     except PublishError as error:
+        error = error.redacted(config.settings.credentials.secret_values(secrets))
         console().print(f"[red]{channel}: credentials not working: {error}[/]")
         return 1
     finally:
