@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,9 +11,13 @@ import requests
 from click.testing import CliRunner
 
 from publisher.cli import main
+from publisher.store.database import Store, open_workspace_store
+from publisher.store.deliveries import HELD_BY_PORTAL, utcnow
+from publisher.workspace import open_workspace
 
 from .conftest import copy_sample
 from .fakes.telegram import FakeTelegram
+from .fakes.wordpress import FakeWordPress
 from .fakes.zalo import APP_ID, APP_SECRET, ZaloFake
 
 BOT_TOKEN = "7000000001:AAFakeTokenForTests_0123456789abcdef"
@@ -71,3 +77,46 @@ def test_static_portal_needs_no_credentials(tmp_path: Path) -> None:
     root = copy_sample(tmp_path / "ws")
     result = CliRunner().invoke(main, ["--root", str(root), "auth", "portal"])
     assert result.exit_code == 0 and "static site mode needs no credentials" in result.output
+
+
+def workspace_store(root: Path) -> Store:
+    return open_workspace_store(open_workspace(root, {}))
+
+
+def test_working_credentials_lift_the_pause_and_wake_the_runner(tmp_path: Path) -> None:
+    user, password = "bientap", "abcd EFGH 1234 ijkl MNOP 5678"
+    with FakeWordPress(user, password) as fake:
+        root = workspace_with(tmp_path, "portal", f"wordpress_url: {fake.base_url}\n")
+        now = utcnow()
+        store = workspace_store(root)
+        store.deliveries.announce([("a", "portal", "c", now), ("a", "facebook", "c", now)], now)
+        store.deliveries.pause("portal", "WordPress refused the credentials", now)
+        held = store.deliveries.find("a", "facebook")
+        assert held is not None
+        later = now + dt.timedelta(hours=1)
+        store.deliveries.change(held, "held", now, error_kind=HELD_BY_PORTAL, due_at=later)
+        store.close()
+        wake = root / ".publisher" / "wake"
+
+        def auth(secret: str) -> int:
+            env = {"WORDPRESS_USERNAME": user, "WORDPRESS_APP_PASSWORD": secret}
+            result = CliRunner().invoke(main, ["--root", str(root), "auth", "portal"], env=env)
+            return result.exit_code
+
+        assert auth("wrong password") == 1
+        store = workspace_store(root)
+        assert "portal" in store.deliveries.pauses()
+        store.close()
+        assert not wake.exists()
+
+        assert auth(password) == 0
+        store = workspace_store(root)
+        released = store.deliveries.find("a", "facebook")
+        assert store.deliveries.pauses() == {}
+        store.close()
+        assert released is not None and released.error_kind is None
+        assert released.due_at <= utcnow()
+        assert wake.is_file()
+        os.utime(wake, (0, 0))
+        assert auth(password) == 0
+        assert wake.stat().st_mtime > 0

@@ -23,9 +23,10 @@ from publisher.errors import WorkspaceError
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import ClientEnv
 from publisher.publishing.service import secrets_for
-from publisher.store.database import open_workspace_store
+from publisher.store.database import Store, open_workspace_store
+from publisher.store.deliveries import utcnow
 from publisher.store.sealing import SECRET_KEY_VARIABLE, new_key
-from publisher.workspace import open_workspace
+from publisher.workspace import notify_runner, open_workspace
 
 ZALO_PKCE_FILE = "zalo-pkce.json"
 
@@ -54,14 +55,22 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
         if channel == "zalo" and (code or not _has_zalo_tokens(env, secrets)):
             _zalo_consent(module, config.settings, env, state_dir, code, redirect_uri)
         description = module.check_credentials(config.settings, env)
+        _resume(store, channel)
     except PublishError as error:
         error = error.redacted(config.settings.credentials.secret_values(secrets))
         console().print(f"[red]{channel}: credentials not working: {error}[/]")
         return 1
     finally:
         store.close()
+    notify_runner(catalog.workspace)
     console().print(f"[green]{channel}: credentials work[/] ({description})")
     return 0
+
+
+def _resume(store: Store, channel: str) -> None:
+    """Lift the channel's pause, and let social posts held by a paused portal go on."""
+    store.deliveries.unpause(channel)
+    store.deliveries.release_held(utcnow())
 
 
 def _has_zalo_tokens(env: ClientEnv, secrets: dict[str, str]) -> bool:
