@@ -23,6 +23,12 @@ from .fakes.zalo import APP_ID, APP_SECRET, ZaloFake
 BOT_TOKEN = "7000000001:AAFakeTokenForTests_0123456789abcdef"
 
 
+def consent(url: str) -> str:
+    """The officer opens the consent address and allows the app: the callback's code."""
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+
 def workspace_with(tmp_path: Path, channel: str, settings: str) -> Path:
     root = copy_sample(tmp_path / "ws")
     path = root / "channels" / f"{channel}.yaml"
@@ -54,10 +60,6 @@ def test_zalo_consent_then_code_exchange_stores_the_tokens(tmp_path: Path) -> No
         root = workspace_with(tmp_path, "zalo", settings)
         env = {"ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_REFRESH_TOKEN": ""}
 
-        def consent(url: str) -> str:  # the officer allows the app in the browser
-            answer = requests.get(url, allow_redirects=False, timeout=5)
-            return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-
         printed = CliRunner().invoke(
             main, ["--root", str(root), "auth", "zalo"], env=env, input="\n"
         )
@@ -71,6 +73,46 @@ def test_zalo_consent_then_code_exchange_stores_the_tokens(tmp_path: Path) -> No
         assert "zalo: credentials work" in result.output
         assert not (root / ".publisher" / "zalo-pkce.json").exists()
         assert APP_SECRET not in result.output
+
+
+def test_zalo_dead_refresh_token_leads_to_consent(tmp_path: Path) -> None:
+    with ZaloFake() as fake:
+        settings = f"api_base: {fake.base_url}\noauth_base: {fake.base_url}\n"
+        root = workspace_with(tmp_path, "zalo", settings)
+        env = {"ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET, "ZALO_REFRESH_TOKEN": ""}
+        store = workspace_store(root)
+        spent = "fake-zalo-refresh-spent-0000"  # already used once: Zalo refuses it
+        store.tokens("zalo").put_many({"refresh_token": (spent, None)})
+        store.close()
+
+        printed = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "zalo"], env=env, input="\n"
+        )
+        lines = [line.strip() for line in printed.output.splitlines()]
+        url = next((line for line in lines if "/v4/oa/permission?" in line), None)
+        assert url is not None, printed.output
+        assert "refresh token is invalid or already used" in printed.output
+        code = consent(url)
+        result = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "zalo", "--code", code], env=env
+        )
+        assert result.exit_code == 0, result.output
+        again = CliRunner().invoke(main, ["--root", str(root), "auth", "zalo"], env=env)
+        assert again.exit_code == 0 and "/v4/oa/permission?" not in again.output
+
+
+def test_zalo_code_without_a_started_consent_is_explained(tmp_path: Path) -> None:
+    with ZaloFake() as fake:
+        settings = f"api_base: {fake.base_url}\noauth_base: {fake.base_url}\n"
+        root = workspace_with(tmp_path, "zalo", settings)
+        env = {"ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET}
+        result = CliRunner().invoke(
+            main, ["--root", str(root), "auth", "zalo", "--code", "code-from-elsewhere"], env=env
+        )
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "run `publisher auth zalo` without --code first" in result.output
+    assert "Traceback" not in result.output and "FileNotFoundError" not in result.output
 
 
 def test_static_portal_needs_no_credentials(tmp_path: Path) -> None:

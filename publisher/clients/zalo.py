@@ -390,6 +390,12 @@ def check_credentials(settings: ZaloSettings, env: ClientEnv) -> str:
     return ZaloClient(settings, env).describe_oa()
 
 
+def needs_consent(error: PublishError) -> bool:
+    """Whether only connecting the OA again helps: Zalo refused its tokens (a refresh token
+    spent, expired or revoked, an access token refused after a refresh) or there are none."""
+    return error.platform == PLATFORM and error.kind == "auth"
+
+
 def new_code_verifier() -> str:
     """A PKCE code verifier: 43 URL-safe characters."""
     return secrets.token_urlsafe(32)

@@ -1,9 +1,10 @@
 """`publisher auth CHANNEL`: get, refresh or check a channel's credentials.
 
 YouTube runs Google's installed-app consent flow and keeps the token file (mode 0600) in
-`.publisher/`; Zalo walks through the OA consent page with PKCE and stores the rotating
-tokens in the state store; Facebook, Telegram and WordPress are checked with one cheap
-authenticated call.
+`.publisher/`; Zalo walks through the OA consent page with PKCE (when the OA is not
+connected yet, or Zalo refuses its tokens) and stores the rotating tokens in the state
+store; Facebook, Telegram and WordPress are checked with authenticated calls. Credentials
+that work lift the channel's pause.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
             secrets.get("refresh_token") or (state_dir / module.TOKEN_FILE).is_file()
         ):
             _youtube_consent(module, config.settings, secrets, state_dir, browser)
-        if channel == "zalo" and (code or not _has_zalo_tokens(env, secrets)):
-            _zalo_consent(module, config.settings, env, state_dir, code, redirect_uri)
-        description = module.check_credentials(config.settings, env)
+        if channel == "zalo":
+            description = _zalo(module, config.settings, env, code, redirect_uri)
+        else:
+            description = module.check_credentials(config.settings, env)
         _resume(store, channel)
     except PublishError as error:
         error = error.redacted(config.settings.credentials.secret_values(secrets))
@@ -73,22 +75,46 @@ def _resume(store: Store, channel: str) -> None:
     store.deliveries.release_held(utcnow())
 
 
-def _has_zalo_tokens(env: ClientEnv, secrets: dict[str, str]) -> bool:
-    return bool(env.tokens.get("refresh_token") or secrets.get("refresh_token"))
+def _zalo(
+    module: ModuleType,
+    settings: ChannelSettings,
+    env: ClientEnv,
+    code: str | None,
+    redirect_uri: str,
+) -> str:
+    """Check the OA's tokens; connect the OA (again) when there are none, when Zalo refuses
+    them (a spent, expired or revoked refresh token) or when a --code is given."""
+    if code is None and (env.tokens.get("refresh_token") or env.secrets.get("refresh_token")):
+        try:
+            return module.check_credentials(settings, env)
+        except PublishError as error:
+            if not module.needs_consent(error):
+                raise
+            console().print(f"[yellow]{error}[/]\nThe OA has to be connected again.")
+    _zalo_consent(module, settings, env, code, redirect_uri)
+    return module.check_credentials(settings, env)
 
 
 def _zalo_consent(
     module: ModuleType,
     settings: ChannelSettings,
     env: ClientEnv,
-    state_dir: Path,
     code: str | None,
     redirect_uri: str,
 ) -> None:
-    missing = [name for name in ("app_id", "app_secret") if not env.secrets.get(name)]
+    names = settings.credentials
+    missing = [
+        getattr(names, name) for name in ("app_id", "app_secret") if not env.secrets.get(name)
+    ]
     if missing:
-        raise WorkspaceError(f"zalo: set {', '.join(missing)} first (see channels/zalo.yaml)")
-    pkce = state_dir / ZALO_PKCE_FILE
+        raise WorkspaceError(f"zalo: set {' and '.join(missing)} in .env first")
+    pkce = env.state_dir / ZALO_PKCE_FILE
+    if code is not None and not pkce.is_file():
+        raise WorkspaceError(
+            f"zalo: no consent was started on this machine ({pkce} is missing): the code "
+            "must come from the consent address this command prints; run "
+            "`publisher auth zalo` without --code first"
+        )
     if code is None:
         verifier = module.new_code_verifier()
         _write_private(pkce, json.dumps({"code_verifier": verifier}))
