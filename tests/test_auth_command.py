@@ -16,6 +16,7 @@ from publisher.store.deliveries import HELD_BY_PORTAL, utcnow
 from publisher.workspace import open_workspace
 
 from .conftest import copy_sample
+from .fakes.facebook import PAGE_ID, PAGE_NAME, TOKEN, FakeFacebook, FakeToken
 from .fakes.telegram import FakeTelegram
 from .fakes.wordpress import FakeWordPress
 from .fakes.zalo import APP_ID, APP_SECRET, ZaloFake
@@ -113,6 +114,42 @@ def test_zalo_code_without_a_started_consent_is_explained(tmp_path: Path) -> Non
     assert isinstance(result.exception, SystemExit)
     assert "run `publisher auth zalo` without --code first" in result.output
     assert "Traceback" not in result.output and "FileNotFoundError" not in result.output
+
+
+USER_TOKEN = "EAAFakeUserToken0123456789abcdefSECRET"
+OTHER_PAGE_TOKEN = "EAAFakeOtherPageToken0123456789SECRET"
+MUTE_PAGE_TOKEN = "EAAFakePageTokenWithoutPostingSECRET"
+FACEBOOK_CASES = [  # (the token in .env, what the failure must say)
+    (USER_TOKEN, ["user access token", "Nguyễn Văn An", "fields=access_token"]),
+    (OTHER_PAGE_TOKEN, ["another Page", "BHXH huyện", "100064000000777", f"page_id: {PAGE_ID}"]),
+    (MUTE_PAGE_TOKEN, ["cannot post", "pages_manage_posts", "Create content", "(#200)"]),
+    (TOKEN, ["has expired", "System User"]),
+]
+
+
+def test_facebook_check_proves_the_token_may_post_to_the_page(tmp_path: Path) -> None:
+    with FakeFacebook() as fake:
+        assert isinstance(fake, FakeFacebook)
+        root = workspace_with(tmp_path, "facebook", f"api_base: {fake.base_url}\n")
+
+        def auth(token: str) -> str:
+            env = {"FACEBOOK_PAGE_TOKEN": token}
+            result = CliRunner().invoke(main, ["--root", str(root), "auth", "facebook"], env=env)
+            assert result.exit_code == (0 if "credentials work" in result.output else 1)
+            assert token not in result.output
+            return " ".join(result.output.split())
+
+        good = auth(TOKEN)
+        assert f"facebook: credentials work (Page '{PAGE_NAME}' (id {PAGE_ID}))" in good
+        fake.add_token(USER_TOKEN, FakeToken("100001234567890", "Nguyễn Văn An", kind="user"))
+        fake.add_token(OTHER_PAGE_TOKEN, FakeToken("100064000000777", "BHXH huyện"))
+        fake.add_token(MUTE_PAGE_TOKEN, FakeToken(PAGE_ID, PAGE_NAME, can_post=False))
+        fake.expire_token(TOKEN)
+        for token, words in FACEBOOK_CASES:
+            output = auth(token)
+            assert "credentials not working" in output
+            assert [word for word in words if word not in output] == [], output
+        assert fake.posts == []
 
 
 def test_static_portal_needs_no_credentials(tmp_path: Path) -> None:

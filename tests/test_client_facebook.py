@@ -463,8 +463,12 @@ def test_check_credentials_names_the_page(fake: FakeFacebook, store: Store, tmp_
     settings = FacebookSettings(page_id=PAGE).model_copy(update={"api_base": fake.base_url})
     env = environment(store, tmp_path)
     assert check_credentials(settings, env) == f"Page 'Bảo hiểm xã hội tỉnh' (id {PAGE})"
-    assert fake.requests[-1].query == {"fields": ["id,name"]}
-    assert fake.requests[-1].path == f"/v25.0/{PAGE}"
+    me, probe = fake.requests
+    assert (me.method, me.path) == ("GET", "/v25.0/me")
+    assert me.query == {"fields": ["id,name"], "metadata": ["1"]}
+    assert (probe.method, probe.path) == ("POST", f"/v25.0/{PAGE}/feed")
+    assert probe.form() == ({"published": "false"}, {})
+    assert fake.posts == []
     unset = settings.model_copy(update={"page_id": None})
     assert f'set page_id: "{PAGE}"' in check_credentials(unset, env)
     fake.expire_token()
