@@ -49,12 +49,10 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
     env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)
     module = importlib.import_module(f"publisher.clients.{channel}")
     try:
-        if channel == "youtube" and not (
-            secrets.get("refresh_token") or (state_dir / module.TOKEN_FILE).is_file()
-        ):
-            _youtube_consent(module, config.settings, secrets, state_dir, browser)
         if channel == "zalo":
             description = _zalo(module, config.settings, env, code, redirect_uri)
+        elif channel == "youtube":
+            description = _youtube(module, config.settings, env, browser)
         else:
             description = module.check_credentials(config.settings, env)
         _resume(store, channel)
@@ -129,21 +127,45 @@ def _zalo_consent(
     pkce.unlink(missing_ok=True)
 
 
+def _youtube(module: ModuleType, settings: ChannelSettings, env: ClientEnv, browser: bool) -> str:
+    """Check the refresh token; sign in to Google (again) when there is none, or when Google
+    refuses the one in the token file (revoked or expired)."""
+    if env.secrets.get("refresh_token") or (env.state_dir / module.TOKEN_FILE).is_file():
+        try:
+            return module.check_credentials(settings, env)
+        except PublishError as error:
+            if not module.needs_consent(error):
+                raise
+            variable = settings.credentials.refresh_token
+            if env.secrets.get("refresh_token"):  # it would still win over a new token file
+                raise PublishError(
+                    error.kind,
+                    f"Google refused the refresh token in {variable}: it was revoked or has "
+                    f"expired. Remove {variable} from .env (and the environment), then run "
+                    "`publisher auth youtube` again to sign in to Google anew",
+                    platform=error.platform,
+                    platform_code=error.platform_code,
+                ) from None
+            console().print(f"[yellow]{error}[/]\nSigning in to Google again.")
+    _youtube_consent(module, settings, env, browser)
+    return module.check_credentials(settings, env)
+
+
 def _youtube_consent(
-    module: ModuleType,
-    settings: ChannelSettings,
-    secrets: dict[str, str],
-    state_dir: Path,
-    browser: bool,
+    module: ModuleType, settings: ChannelSettings, env: ClientEnv, browser: bool
 ) -> None:
-    missing = [name for name in ("client_id", "client_secret") if not secrets.get(name)]
+    names = settings.credentials
+    secrets = env.secrets
+    missing = [
+        getattr(names, name) for name in ("client_id", "client_secret") if not secrets.get(name)
+    ]
     if missing:
-        raise WorkspaceError(f"youtube: set {', '.join(missing)} first (see channels/youtube.yaml)")
+        raise WorkspaceError(f"youtube: set {' and '.join(missing)} in .env first")
     hint = module.authorize(
         settings,
         secrets["client_id"],
         secrets["client_secret"],
-        state_dir / module.TOKEN_FILE,
+        env.state_dir / module.TOKEN_FILE,
         browser,
     )
     console().print(hint)
