@@ -522,7 +522,7 @@ def test_the_app_id_is_no_secret(
     text = f"app {APP_ID} may not call this API (secret_key {APP_SECRET})"
     fake.inject(Fault(Response(200, {"error": -223, "message": text}), path_contains="/getoa"))
     with pytest.raises(PublishError) as caught:
-        check_credentials(settings, make_env(store, tmp_path))
+        check_credentials(settings, replace(make_env(store, tmp_path), timeout=10.0))
     assert f"app {APP_ID} may not call" in caught.value.message
     assert_no_secrets(fake, caught.value)
 
