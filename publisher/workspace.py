@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 from publisher.errors import WorkspaceError
 
 STATE_DIR = ".publisher"
+WAKE_FILE = "wake"  # touched when the store changed under a running `publisher run`
 SECRET_KEY_VARIABLE = "PUBLISHER_SECRET_KEY"  # seals tokens at rest (publisher.store.sealing)
 
 
@@ -45,6 +46,13 @@ class Workspace:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def notify_runner(workspace: Workspace) -> None:
+    """Tell a running `publisher run` to look at the store now (it watches this file)."""
+    wake = workspace.state_dir / WAKE_FILE
+    wake.parent.mkdir(parents=True, exist_ok=True)
+    wake.touch()  # an existing file gets a new modification time
 
 
 def open_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Workspace:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from publisher.workspace import open_workspace
 
 from .conftest import copy_sample
 from .fakes.base import Fault, Response
-from .fakes.facebook import TOKEN, FakeFacebook, graph_error
+from .fakes.facebook import TOKEN, FakeFacebook, FakeToken, graph_error
 
 SAMPLE_PAGE = "100064000000001"
 PAGE = "100099000000042"  # the fake's page, so a render for the sample page would be refused
@@ -403,6 +404,20 @@ def test_expired_token_is_auth_with_its_subcode(
     assert "subcode 463" in error.message and error.needs_reauth
 
 
+def test_a_user_token_may_not_post_to_the_page(
+    posts: dict[str, Post], fake: FakeFacebook, store: Store, tmp_path: Path
+) -> None:
+    user_token = "EAAFakeUserToken0123456789abcdefSECRET"
+    fake.add_token(user_token, FakeToken("100001234567890", "Nguyễn Văn An", kind="user"))
+    settings = FacebookSettings(page_id=PAGE).model_copy(update={"api_base": fake.base_url})
+    env = replace(environment(store, tmp_path, user_token), timeout=10.0)
+    error = failure(posts[TEXT_ITEM], create_client(settings, env), store.steps("k"))
+    assert (error.kind, error.platform_code, error.http_status) == ("auth", 200, 403)
+    assert "pages_manage_posts" in error.message and "Create content task" in error.message
+    assert "FACEBOOK_PAGE_TOKEN" in error.message and user_token not in error.message
+    assert fake.posts == []
+
+
 def test_a_wrong_token_or_none_is_auth(
     posts: dict[str, Post], make_client: ClientFactory, store: Store
 ) -> None:
@@ -485,8 +500,12 @@ def test_check_credentials_names_the_page(fake: FakeFacebook, store: Store, tmp_
     settings = FacebookSettings(page_id=PAGE).model_copy(update={"api_base": fake.base_url})
     env = environment(store, tmp_path)
     assert check_credentials(settings, env) == f"Page 'Bảo hiểm xã hội tỉnh' (id {PAGE})"
-    assert fake.requests[-1].query == {"fields": ["id,name"]}
-    assert fake.requests[-1].path == f"/v25.0/{PAGE}"
+    me, probe = fake.requests
+    assert (me.method, me.path) == ("GET", "/v25.0/me")
+    assert me.query == {"fields": ["id,name"], "metadata": ["1"]}
+    assert (probe.method, probe.path) == ("POST", f"/v25.0/{PAGE}/feed")
+    assert probe.form() == ({"published": "false"}, {})
+    assert fake.posts == []
     unset = settings.model_copy(update={"page_id": None})
     assert f'set page_id: "{PAGE}"' in check_credentials(unset, env)
     fake.expire_token()

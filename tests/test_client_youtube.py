@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from publisher.adapters.base import Post
 from publisher.adapters.youtube import YouTubeSettings
 from publisher.catalog import Catalog, load_catalog
+from publisher.cli import main
 from publisher.clients.youtube import (
     SESSION_STEP,
     YouTubeClient,
@@ -459,12 +461,34 @@ def test_untrusted_certificate_is_retryable_and_names_the_setting(world: World) 
     assert world.fake.requests == []
 
 
+def test_unreachable_token_endpoint_names_the_address_and_the_setting(world: World) -> None:
+    closed = world.settings.model_copy(update={"token_uri": "https://127.0.0.1:9/token"})
+    with pytest.raises(PublishError) as caught:
+        check_credentials(closed, world.env(timeout=10.0))
+    error = caught.value
+    assert error.kind == "retryable"
+    assert "Google's token endpoint could not be reached at https://127.0.0.1:9/token" in str(error)
+    assert "token_uri in channels/youtube.yaml" in error.message
+
+
+def test_untrusted_token_endpoint_names_tls_ca_file(world: World) -> None:
+    untrusting = world.settings.model_copy(update={"tls_ca_file": None})
+    with pytest.raises(PublishError) as caught:
+        check_credentials(untrusting, world.env(timeout=10.0))
+    error = caught.value
+    assert error.kind == "retryable"
+    assert f"reached at {world.settings.token_uri}" in error.message
+    assert "tls_ca_file in channels/youtube.yaml" in error.message
+
+
 # -- credentials ----------------------------------------------------------------------------
 def test_revoked_refresh_token_is_an_auth_failure(world: World) -> None:
     world.fake.revoke(SECRETS["refresh_token"])
     error = world.failure(world.post(UPDATE_ITEM))
     assert (error.kind, error.platform_code) == ("auth", "invalid_grant")
-    assert "publisher auth youtube" in error.message
+    assert str(error).endswith("(invalid_grant)") and "HTTP None" not in str(error)
+    assert "revoked or has expired" in error.message
+    assert "run `publisher auth youtube` again" in error.message
     with pytest.raises(PublishError) as caught:
         check_credentials(world.settings, world.env())
     assert caught.value.kind == "auth"
@@ -508,12 +532,13 @@ def test_find_existing_for_an_update_compares_title_and_description(world: World
 class StubFlow:
     """Stands in for InstalledAppFlow: no browser, no network."""
 
-    def __init__(self) -> None:
+    def __init__(self, refresh_token: str = SECRETS["refresh_token"]) -> None:
         self.kwargs: dict[str, Any] = {}
+        self.refresh_token = refresh_token
 
     def run_local_server(self, **kwargs: Any) -> Any:
         self.kwargs = kwargs
-        token = SECRETS["refresh_token"]
+        token = self.refresh_token
         return type(
             "Creds",
             (),
@@ -576,3 +601,50 @@ def test_the_token_file_of_publisher_auth_is_used_when_the_environment_has_none(
     assert with_saved_token(env).secrets["refresh_token"] == "saved-refresh"
     explicit = dataclasses.replace(env, secrets={**env.secrets, "refresh_token": "from-env"})
     assert with_saved_token(explicit).secrets["refresh_token"] == "from-env"
+
+
+# -- publisher auth youtube -------------------------------------------------------------------
+def youtube_workspace(world: World, certificate: Path) -> Path:
+    root = copy_sample(world.tmp / "auth-ws")
+    path = root / "channels" / "youtube.yaml"
+    text = path.read_text(encoding="utf-8").replace("mode: outbox", "mode: live")
+    text += f"api_base: {world.fake.base_url}\ntoken_uri: {world.settings.token_uri}\n"
+    path.write_text(text + f"tls_ca_file: {certificate}\n", encoding="utf-8")
+    return root
+
+
+def test_auth_signs_in_again_when_google_refuses_the_saved_token(
+    world: World, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    root = youtube_workspace(world, certificate[0])
+    token_file = root / ".publisher" / "youtube-token.json"
+    token_file.parent.mkdir()
+    token_file.write_text(json.dumps({"refresh_token": SECRETS["refresh_token"]}))
+    world.fake.revoke(SECRETS["refresh_token"])
+    new_token = "1//0fake-refresh-token-after-consent"
+    world.fake.refresh_tokens.add(new_token)
+    flow = StubFlow(new_token)
+    monkeypatch.setattr(InstalledAppFlow, "from_client_config", lambda *a, **k: flow)
+    env = {"YOUTUBE_CLIENT_ID": SECRETS["client_id"]}
+    env["YOUTUBE_CLIENT_SECRET"] = SECRETS["client_secret"]
+
+    result = CliRunner().invoke(
+        main, ["--root", str(root), "auth", "youtube", "--no-browser"], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "invalid_grant" in result.output and "youtube: credentials work" in result.output
+    assert flow.kwargs["open_browser"] is False
+    assert json.loads(token_file.read_text()) == {"refresh_token": new_token}
+
+    world.fake.revoke(new_token)
+    world.fake.expire_tokens()  # the access token kept in the store is refused too
+    env["YOUTUBE_REFRESH_TOKEN"] = new_token  # a refused token in .env would win over a new file
+    result = CliRunner().invoke(
+        main, ["--root", str(root), "auth", "youtube", "--no-browser"], env=env
+    )
+    assert result.exit_code == 1, result.output
+    assert "Remove YOUTUBE_REFRESH_TOKEN from .env" in " ".join(result.output.split())
+    assert new_token not in result.output

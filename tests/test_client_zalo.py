@@ -594,6 +594,18 @@ def test_wrong_app_secret_is_auth(
     assert "not-the-app-secret" not in str(caught.value)
 
 
+def test_the_app_id_is_no_secret(
+    fake: ZaloFake, settings: ZaloSettings, store: Store, tmp_path: Path
+) -> None:
+    """A Zalo answer naming the app keeps its id readable; the app secret is still scrubbed."""
+    text = f"app {APP_ID} may not call this API (secret_key {APP_SECRET})"
+    fake.inject(Fault(Response(200, {"error": -223, "message": text}), path_contains="/getoa"))
+    with pytest.raises(PublishError) as caught:
+        check_credentials(settings, replace(make_env(store, tmp_path), timeout=10.0))
+    assert f"app {APP_ID} may not call" in caught.value.message
+    assert_no_secrets(fake, caught.value)
+
+
 # -- connecting the OA -----------------------------------------------------------------------------
 def consent(url: str) -> dict[str, str]:
     """Follow the consent page like the admin's browser; the callback's query."""

@@ -122,6 +122,20 @@ def test_redact_covers_url_encoded_secrets() -> None:
     assert redact("a=abc%2Fdef&b=abc/def", ["abc/def"]) == "a=***&b=***"
 
 
+def test_error_text_leaves_out_a_missing_http_status() -> None:
+    def text(status: int | None, code: str | int | None) -> str:
+        return str(
+            PublishError(
+                "auth", "refused", platform="youtube", http_status=status, platform_code=code
+            )
+        )
+
+    assert text(None, "invalid_grant") == "youtube: auth: refused (invalid_grant)"
+    assert text(400, "invalid_grant") == "youtube: auth: refused (HTTP 400 invalid_grant)"
+    assert text(503, None) == "youtube: auth: refused (HTTP 503)"
+    assert text(None, None) == "youtube: auth: refused"
+
+
 def test_store_keeps_steps_and_tokens_across_reopen(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     store.steps("facebook:a").record("photo_0", {"id": "p0"})

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from publisher.catalog import load_catalog
 from publisher.cli import main
+from publisher.publishing.errors import PublishError
+from publisher.publishing.service import PublishService
+from publisher.store.database import open_store
+from publisher.workspace import open_workspace
+
+from .conftest import copy_sample
+from .fakes.telegram import FakeTelegram
 
 TOKENS = {
     "FACEBOOK_PAGE_TOKEN": "EAAGsecretFacebookPageToken1234567890",
@@ -59,3 +67,42 @@ def test_no_secret_in_logs_outbox_state_or_preview(
     for secret in TOKENS.values():
         assert not any(secret in text for text in texts), secret
         assert not any(secret.encode() in blob for blob in blobs), secret
+
+
+NAMES = {
+    "WORDPRESS_USERNAME": "admin",
+    "ZALO_APP_ID": "3141592653589793",
+    "YOUTUBE_CLIENT_ID": "1234-fake.apps.googleusercontent.com",
+}
+
+
+def test_names_are_not_scrubbed_only_secrets(tmp_path: Path) -> None:
+    """A WordPress user called "admin" must not turn Telegram's "administrator" into
+    "***istrator": user names and app or client ids are no secrets; passwords still are."""
+    root = copy_sample(tmp_path / "ws")
+    telegram = root / "channels" / "telegram.yaml"
+    with FakeTelegram(TOKENS["TELEGRAM_BOT_TOKEN"]) as fake:
+        text = telegram.read_text(encoding="utf-8").replace("mode: outbox", "mode: live")
+        telegram.write_text(text + f"api_base: {fake.base_url}\n", encoding="utf-8")
+        fake.set_admin(True, can_post=False)
+        item = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
+        result = CliRunner().invoke(
+            main,
+            ["--root", str(root), "publish", item, "--channel", "telegram"],
+            env={**TOKENS, **NAMES},
+        )
+    assert result.exit_code == 1, result.output
+    assert "make the bot an administrator" in result.output
+    assert "***istrator" not in result.output
+
+    store = open_store(tmp_path / "state")
+    try:
+        service = PublishService(load_catalog(open_workspace(root, {**TOKENS, **NAMES})), store)
+        secrets = service.secret_values()
+    finally:
+        store.close()
+    assert set(TOKENS.values()) <= set(secrets)
+    assert not set(NAMES.values()) & set(secrets)
+    password = TOKENS["WORDPRESS_APP_PASSWORD"]
+    refused = PublishError("auth", f"user admin, password {password}", platform="portal")
+    assert refused.redacted(secrets).message == "user admin, password ***"

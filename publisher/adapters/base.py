@@ -23,12 +23,19 @@ HOST_METHOD = "HOST"
 
 
 class CredentialNames(BaseModel):
-    """Names of the environment variables holding a channel's secrets (never the secrets)."""
+    """Names of the environment variables holding a channel's credentials (never the values)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Credentials that name something rather than unlock it (a user name, an app id): they
+    # are never scrubbed from messages, where they would mangle words ("administrator").
+    public: ClassVar[frozenset[str]] = frozenset()
 
     def missing(self, env: Mapping[str, str]) -> list[str]:
         return [name for name in self.model_dump().values() if not env.get(name)]
+
+    def secret_values(self, values: Mapping[str, str]) -> list[str]:
+        """The secrets among credential `values` (by credential name), to scrub from messages."""
+        return [value for name, value in values.items() if name not in self.public and value]
 
 
 class ChannelSettings(BaseModel):

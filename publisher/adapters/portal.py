@@ -34,6 +34,7 @@ OG_IMAGE = VariantSpec("portal-og", 1200, 630, "crop", "JPEG", 1_000_000, min_wi
 
 
 class PortalCredentials(CredentialNames):
+    public = frozenset({"username"})
     username: str = "WORDPRESS_USERNAME"
     app_password: str = "WORDPRESS_APP_PASSWORD"
 

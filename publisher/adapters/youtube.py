@@ -39,7 +39,10 @@ TITLE_LIMIT = 100
 DESCRIPTION_LIMIT = 5000
 TAGS_LIMIT = 500
 HASHTAG_LIMIT = 15
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 THUMBNAIL = VariantSpec("youtube-thumbnail", 1280, 720, "crop", "JPEG", 2_000_000, min_width=640)
+
+
 def _no_angles(text: str) -> str:
     """YouTube refuses '<' and '>' in titles and descriptions: single guillemets instead
     (two replaces: far faster than str.translate on long text)."""
@@ -47,6 +50,7 @@ def _no_angles(text: str) -> str:
 
 
 class YouTubeCredentials(CredentialNames):
+    public = frozenset({"client_id"})
     client_id: str = "YOUTUBE_CLIENT_ID"
     client_secret: str = "YOUTUBE_CLIENT_SECRET"
     refresh_token: str = "YOUTUBE_REFRESH_TOKEN"
@@ -58,7 +62,10 @@ class YouTubeSettings(SocialSettings):
     privacy: Literal["public", "unlisted", "private"] = "public"
     language: str = "vi"
     api_base: str = "https://youtube.googleapis.com"
-    token_uri: str = "https://oauth2.googleapis.com/token"
+    token_uri: str = Field(
+        default=GOOGLE_TOKEN_URI,
+        description="Google's OAuth token endpoint, or a proxy's or test server's",
+    )
     tls_ca_file: str | None = Field(
         default=None, description="a CA bundle to trust (a corporate proxy or a test server)"
     )

@@ -52,6 +52,7 @@ COVER = VariantSpec("zalo-cover", 1280, 720, "pad", "JPEG", 1_000_000)
 
 
 class ZaloCredentials(CredentialNames):
+    public = frozenset({"app_id"})
     app_id: str = "ZALO_APP_ID"
     app_secret: str = "ZALO_APP_SECRET"
     refresh_token: str = "ZALO_REFRESH_TOKEN"

@@ -9,7 +9,8 @@ Errors (CHANNELS.md 2.3, 2.4) come as `{"error": {"message", "type", "code",
 not HTTP 429, with the wait in `X-Business-Use-Case-Usage` (minutes). `classify` is the
 one place where every failure becomes a PublishError kind.
 Docs: developers.facebook.com/docs/pages-api/posts, /docs/graph-api/guides/error-handling,
-/docs/graph-api/overview/rate-limiting.
+/docs/graph-api/overview/rate-limiting, /docs/pages-api/getting-started (a Page token and
+the CREATE_CONTENT task).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.exceptions import SSLError as TLSHandshakeError
 
 from publisher.adapters.base import Call, Post
-from publisher.adapters.facebook import FacebookSettings
+from publisher.adapters.facebook import FacebookCredentials, FacebookSettings
 from publisher.publishing.errors import FailureKind, PublishError
 from publisher.publishing.model import (
     ClientEnv,
@@ -41,7 +42,20 @@ PLATFORM = "facebook"
 POST_URL = "https://www.facebook.com/{id}"
 LOOKUP_LIMIT = 25
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001})
-AUTH_CODES = frozenset({10, 102, 104, 190, *range(200, 300)})
+TOKEN_CODES = frozenset({102, 104, 190})  # no token, or one Graph does not accept
+PERMISSION_CODES = frozenset({10, *range(200, 300)})  # a token that may not do this
+# Why Graph refuses a token (code 190): its subcodes, from the error-handling guide.
+TOKEN_PROBLEMS = {
+    460: "was invalidated when its user changed their password",
+    463: "has expired",
+    467: "is no longer valid (its user logged out, or it was revoked)",
+    492: "is no longer valid: the user who issued it lost their role on the Page",
+}
+INVALID_PARAMETER = 100
+POSTING_RIGHTS = (
+    "the Page's own token, issued with pages_manage_posts and pages_read_engagement by "
+    "someone with the Create content task on the Page"
+)
 TRANSIENT_CODES = frozenset({1, 2})
 POLICY_BLOCK = 368
 DUPLICATE_POST = 506
@@ -57,13 +71,41 @@ def create_client(settings: FacebookSettings, env: ClientEnv) -> FacebookClient:
 
 
 def check_credentials(settings: FacebookSettings, env: ClientEnv) -> str:
-    """Read the Page with the token: proves the token works and names the Page."""
+    """Prove the token is the Page's own and may post there: "Page 'name' (id N)".
+
+    Graph's `/me` is the Page for a Page token and the person for a user token (`metadata=1`
+    says which), and an empty post probes the right to post (`FacebookClient.probe_posting`).
+    A user token, another Page's token, a token that may not post and an expired one each
+    fail with what to do.
+    """
     client = FacebookClient(settings, env)
-    node = settings.page_id or "me"  # a Page token's "me" is its Page
-    page = client.get(f"/{settings.graph_version}/{node}", {"fields": "id,name"})
-    description = f"Page '{page.get('name')}' (id {page.get('id')})"
+    variable = settings.credentials.page_token
+    me = client.get(f"/{settings.graph_version}/me", {"fields": "id,name", "metadata": "1"})
+    owner_id, kind = str(me.get("id")), (me.get("metadata") or {}).get("type")
+    owner = f"'{me.get('name')}' (id {owner_id})"
+    page_id = settings.page_id or owner_id
+    if kind == "user":
+        message = (
+            f"{variable} holds a user access token (of {owner}), not a Page token: Facebook "
+            "refuses posts made with it (#200). Get the Page's own token with it (Graph API "
+            f"Explorer: GET /{page_id if settings.page_id else '<page id>'}?fields=access_token; "
+            "the user needs the Create content task on the Page) or use a System User's, "
+            f"put it in {variable}, then run `publisher auth facebook` again"
+        )
+        raise PublishError("auth", message, platform=PLATFORM)
+    if owner_id != page_id:
+        whose = "the token of another Page," if kind == "page" else "a token of"
+        message = (
+            f"{variable} holds {whose} {owner}, not the token of the Page set in "
+            f"channels/facebook.yaml (page_id: {page_id}): put the token of Page {page_id} in "
+            f"{variable}, or set page_id: \"{owner_id}\" if '{me.get('name')}' is the Page to "
+            "publish to; then run `publisher auth facebook` again"
+        )
+        raise PublishError("auth", message, platform=PLATFORM)
+    client.probe_posting(page_id, owner)
+    description = f"Page {owner}"
     if not settings.page_id:
-        description += f'; set page_id: "{page.get("id")}" in channels/facebook.yaml'
+        description += f'; set page_id: "{owner_id}" in channels/facebook.yaml'
     return description
 
 
@@ -82,7 +124,9 @@ class FacebookClient:
     # -- PlatformClient -------------------------------------------------------------
     def run(self, call: Call, payload: dict[str, Any], steps: StepLog) -> dict[str, Any]:
         del steps  # every Facebook call is one request; the executor records each answer
-        answer = self._send(call.method, call.endpoint, data=payload, files=call.files)
+        answer = self._send(
+            call.method, call.endpoint, creating=True, data=payload, files=call.files
+        )
         if "id" not in answer:
             raise PublishError(
                 "unknown",
@@ -110,7 +154,32 @@ class FacebookClient:
     # -- reads ------------------------------------------------------------------------
     def get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         """A read: safe to repeat, so a lost answer is retryable rather than unknown."""
-        return self._send("GET", endpoint, params=params)
+        return self._send("GET", endpoint, creating=False, params=params)
+
+    def probe_posting(self, page_id: str, page: str) -> None:
+        """Raise unless the token may post to the Page (`page` names it in the message).
+
+        Graph checks the right to post before the post itself: an empty post is refused with
+        #100 ("Missing message or attachment") when the token may post, with a permission
+        error (#200, #10) when it may not. It is unpublished besides, so nothing shows even
+        if Graph ever took it.
+        """
+        endpoint = f"/{self.settings.graph_version}/{page_id}/feed"
+        try:
+            self._send("POST", endpoint, creating=False, data={"published": "false"})
+        except PublishError as error:
+            if error.platform_code == INVALID_PARAMETER:
+                return  # refused for being empty only
+            if error.kind != "auth":
+                raise
+            message = f"the token cannot post to the Page {page}: {error.message}"
+            raise PublishError(
+                "auth",
+                message,
+                platform=PLATFORM,
+                http_status=error.http_status,
+                platform_code=error.platform_code,
+            ) from None
 
     def _find_feed_post(self, call: Call, since: dt.datetime | None) -> dict[str, Any] | None:
         wanted = _wanted(call, "message")
@@ -141,11 +210,12 @@ class FacebookClient:
         method: str,
         endpoint: str,
         *,
+        creating: bool,
         params: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
         files: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        creating = method != "GET"
+        """One request; `creating`: it may make something, so a lost answer is unknown."""
         headers = {"Authorization": f"OAuth {self._token()}"}
         timeout = (self.env.timeout, self.env.timeout)
         try:
@@ -164,7 +234,8 @@ class FacebookClient:
         answer = _json(response)
         if response.ok and isinstance(answer, dict) and "error" not in answer:
             return answer
-        raise self._redacted(classify(response, creating=creating))
+        variable = self.settings.credentials.page_token
+        raise self._redacted(classify(response, creating=creating, variable=variable))
 
     def _url(self, endpoint: str) -> str:
         if "{page_id}" in endpoint:
@@ -199,7 +270,7 @@ class FacebookClient:
 
     def _redacted(self, error: PublishError) -> PublishError:
         # Graph sometimes quotes the token it refused ("Malformed access token ...")
-        values = list(self.env.secrets.values())
+        values = self.settings.credentials.secret_values(self.env.secrets)
         return error.redacted([*values, *(value.strip() for value in values)])
 
 
@@ -222,18 +293,21 @@ def _opened(files: Mapping[str, str]) -> Iterator[dict[str, tuple[str, BinaryIO,
 
 
 # -- the one error mapping ----------------------------------------------------------------
-def classify(failure: Failure, *, creating: bool) -> PublishError:
+def classify(
+    failure: Failure, *, creating: bool, variable: str = FacebookCredentials().page_token
+) -> PublishError:
     """Turn a failed Graph API exchange into a PublishError (CHANNELS.md 2.3, 2.4).
 
     `creating` is True for calls that make something (a post, a photo): when their answer
     is lost they may have been carried out, so they are "unknown"; a lost read is retryable.
+    `variable` holds the token, for the advice on a refused one.
     """
     if isinstance(failure, requests.RequestException):
         return _from_exception(failure, creating)
     body = _json(failure)
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return _from_graph_error(error, failure, creating)
+        return _from_graph_error(error, failure, creating, variable)
     return _from_status(failure, creating)
 
 
@@ -265,10 +339,11 @@ def _never_sent(exc: requests.RequestException) -> bool:
 
 
 def _from_graph_error(
-    error: dict[str, Any], response: requests.Response, creating: bool
+    error: dict[str, Any], response: requests.Response, creating: bool, variable: str
 ) -> PublishError:
     code = _int(error.get("code"))
-    kind, advice = _graph_kind(code, response.status_code, creating)
+    subcode = _int(error.get("error_subcode"))
+    kind, advice = _graph_kind(code, subcode, response.status_code, creating, variable)
     retry_after = _regain_access(response.headers) if code in RATE_LIMIT_CODES else None
     return PublishError(
         kind,
@@ -280,13 +355,21 @@ def _from_graph_error(
     )
 
 
-def _graph_kind(code: int | None, status: int, creating: bool) -> tuple[FailureKind, str]:
+def _graph_kind(
+    code: int | None, subcode: int | None, status: int, creating: bool, variable: str
+) -> tuple[FailureKind, str]:
     if code in RATE_LIMIT_CODES:
         return "retryable", "rate limited; wait before calling again"
-    if code in AUTH_CODES:
+    if code in TOKEN_CODES:
+        problem = TOKEN_PROBLEMS.get(subcode or 0, "was refused")
         return "auth", (
-            "the Page token was refused or lacks a permission (pages_manage_posts, "
-            "pages_read_engagement); get a new one with `publisher auth facebook`"
+            f"the token in {variable} {problem}: put a new Page token there (.env; a System "
+            "User's token does not expire), then run `publisher auth facebook`"
+        )
+    if code in PERMISSION_CODES:
+        return "auth", (
+            f"the token in {variable} may not do this: Facebook needs {POSTING_RIGHTS}; put "
+            "such a token there (.env), then run `publisher auth facebook`"
         )
     if code == POLICY_BLOCK:
         return "permanent", (

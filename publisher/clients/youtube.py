@@ -8,8 +8,10 @@ as YouTube hands it out, so a retry asks for the received range (an empty PUT
 Lookups: the uploads playlist (channels.list mine -> playlistItems.list) and videos.list.
 
 The library runs offline on its bundled discovery document; `api_base` replaces the host
-of both API and upload URLs (uploads keep https). httplib2 is given `timeout`, the CA
-bundle `tls_ca_file`, and no 308 redirect (308 means "resume incomplete" here). httplib2
+of both API and upload URLs (uploads keep https), `token_uri` is where access tokens come
+from. httplib2 is given `timeout`, the CA bundle `tls_ca_file`, and no 308 redirect (308
+means "resume incomplete" here); a token request that fails on the way comes out as
+TokenEndpointError, naming the address it tried. httplib2
 silently resends a request once when the line drops; a re-sent chunk then carries no bytes
 and times out, which `classify` reports like any other dropped line.
 Errors (CHANNELS.md 3.2): Google's `{"error": {"code", "message", "errors": [{"reason"}]}}`;
@@ -37,12 +39,12 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import google.auth.exceptions
+import google_auth_httplib2
 import httplib2
 from google.oauth2.credentials import Credentials
-from google_auth_httplib2 import AuthorizedHttp
 
 from publisher.adapters.base import Call, Post
-from publisher.adapters.youtube import YouTubeSettings
+from publisher.adapters.youtube import GOOGLE_TOKEN_URI, YouTubeSettings
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import ClientEnv, StepLog
 from publisher.publishing.placeholders import resolve
@@ -66,6 +68,7 @@ RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 DAILY_LIMIT_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"})
 AUTH_REASONS = frozenset({"forbidden", "insufficientPermissions", "youtubeSignupRequired"})
 REAUTH = "run `publisher auth youtube`"
+SETTINGS_FILE = "channels/youtube.yaml"
 _STEP_REFERENCE = re.compile(r"\$([a-z][a-z0-9_]*)\.")
 
 
@@ -96,6 +99,11 @@ def check_credentials(settings: YouTubeSettings, env: ClientEnv) -> str:
     finally:
         client._keep_token()
     return f"Channel '{channel['snippet'].get('title', '?')}' (id {channel['id']})"
+
+
+def needs_consent(error: PublishError) -> bool:
+    """Whether only signing in to Google again helps: it refused the refresh token."""
+    return error.platform == PLATFORM and error.platform_code == "invalid_grant"
 
 
 def authorize(
@@ -164,7 +172,7 @@ class YouTubeClient:
             raise ValueError(f"chunk_size must be a multiple of {CHUNK_UNIT} bytes")
         self.settings, self.env, self.chunk_size = settings, env, chunk_size
         self.credentials = self._credentials()
-        self.http = AuthorizedHttp(self.credentials, http=self._transport(), max_refresh_attempts=1)
+        self.http = _AuthorizedHttp(self.credentials, self._transport())
         self.service = self._service()
 
     # -- PlatformClient -------------------------------------------------------------
@@ -441,6 +449,42 @@ class YouTubeClient:
         )
 
 
+class TokenEndpointError(google.auth.exceptions.TransportError):
+    """A request to Google's token endpoint (`token_uri`) that failed on the way."""
+
+    def __init__(self, url: str, cause: BaseException) -> None:
+        super().__init__(f"{url}: {type(cause).__name__}: {cause}")
+        self.url, self.cause = url, cause
+
+
+class _TokenRequest(google_auth_httplib2.Request):
+    """google-auth's requests for access tokens: a failure names the address it tried."""
+
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            return super().__call__(url, method, body, headers, timeout, **kwargs)
+        except google.auth.exceptions.TransportError as exc:  # httplib2's own errors
+            raise TokenEndpointError(url, exc.args[0] if exc.args else exc) from exc
+        except OSError as exc:  # refused, TLS, timeout: httplib2 lets these through
+            raise TokenEndpointError(url, exc) from exc
+
+
+class _AuthorizedHttp(google_auth_httplib2.AuthorizedHttp):
+    """The authorised transport; one refresh when YouTube refuses the access token."""
+
+    def __init__(self, credentials: Credentials, transport: httplib2.Http) -> None:
+        super().__init__(credentials, http=transport, max_refresh_attempts=1)
+        self._request = _TokenRequest(transport)  # what google-auth refreshes tokens with
+
+
 class _SessionWatch:
     """The authorised transport, reporting the session URI of a resumable upload at once.
 
@@ -448,7 +492,7 @@ class _SessionWatch:
     the URI must reach the step log before that chunk goes out.
     """
 
-    def __init__(self, http: AuthorizedHttp, on_session: Any) -> None:
+    def __init__(self, http: _AuthorizedHttp, on_session: Any) -> None:
         self.http = http
         self.on_session = on_session
 
@@ -475,13 +519,8 @@ def classify(
         return _http_error(exc, action, may_have_acted, now)
     if isinstance(exc, google.auth.exceptions.RefreshError):
         return _refresh_error(exc)
-    if isinstance(exc, google.auth.exceptions.TransportError):
-        # the token request failed on the way: the API call itself never went out
-        return PublishError(
-            "retryable",
-            f"{action}: Google's token endpoint could not be reached",
-            platform=PLATFORM,
-        )
+    if isinstance(exc, TokenEndpointError):
+        return _token_endpoint_error(exc, action)
     return _transport_error(exc, action, may_have_acted)
 
 
@@ -537,9 +576,29 @@ def _refresh_error(exc: Any) -> PublishError:
         )
     return PublishError(
         "auth",
-        f"Google refused the refresh token ({code}): it expired or was revoked; {REAUTH}",
+        f"Google refused the refresh token ({code}): it was revoked or has expired; {REAUTH} "
+        "again to sign in to Google anew",
         platform=PLATFORM,
         platform_code=code,
+    )
+
+
+def _token_endpoint_error(exc: TokenEndpointError, action: str) -> PublishError:
+    """The token request failed on the way: the API call itself never went out."""
+    if isinstance(exc.cause, ssl.SSLError):
+        why = (
+            f"its TLS certificate is not trusted: set tls_ca_file in {SETTINGS_FILE} to the CA "
+            "bundle that signs it (a proxy that re-signs traffic, a test server)"
+        )
+    else:
+        why = (
+            f"{type(exc.cause).__name__}: check token_uri in {SETTINGS_FILE} (Google's is "
+            f"{GOOGLE_TOKEN_URI}) and the network"
+        )
+    return PublishError(
+        "retryable",
+        f"{action}: Google's token endpoint could not be reached at {exc.url} ({why})",
+        platform=PLATFORM,
     )
 
 

@@ -408,7 +408,7 @@ class ZaloClient:
         try:
             yield
         except PublishError as exc:
-            known = [*self.env.secrets.values()]
+            known = self.settings.credentials.secret_values(self.env.secrets)
             known += [t.value for name in (ACCESS, REFRESH) if (t := self.env.tokens.get(name))]
             raise exc.redacted(known) from None
 
@@ -462,6 +462,12 @@ def create_client(settings: ZaloSettings, env: ClientEnv) -> ZaloClient:
 def check_credentials(settings: ZaloSettings, env: ClientEnv) -> str:
     """Prove the credentials work (refreshing the token if needed): "Zalo OA 'name' (id N)"."""
     return ZaloClient(settings, env).describe_oa()
+
+
+def needs_consent(error: PublishError) -> bool:
+    """Whether only connecting the OA again helps: Zalo refused its tokens (a refresh token
+    spent, expired or revoked, an access token refused after a refresh) or there are none."""
+    return error.platform == PLATFORM and error.kind == "auth"
 
 
 def new_code_verifier() -> str:

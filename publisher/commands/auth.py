@@ -1,9 +1,10 @@
 """`publisher auth CHANNEL`: get, refresh or check a channel's credentials.
 
 YouTube runs Google's installed-app consent flow and keeps the token file (mode 0600) in
-`.publisher/`; Zalo walks through the OA consent page with PKCE and stores the rotating
-tokens in the state store; Facebook, Telegram and WordPress are checked with one cheap
-authenticated call.
+`.publisher/`; Zalo walks through the OA consent page with PKCE (when the OA is not
+connected yet, or Zalo refuses its tokens) and stores the rotating tokens in the state
+store; Facebook, Telegram and WordPress are checked with authenticated calls. Credentials
+that work lift the channel's pause.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from publisher.errors import WorkspaceError
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import ClientEnv
 from publisher.publishing.service import secrets_for
-from publisher.store.database import open_workspace_store
+from publisher.store.database import Store, open_workspace_store
+from publisher.store.deliveries import utcnow
 from publisher.store.sealing import SECRET_KEY_VARIABLE, new_key
-from publisher.workspace import open_workspace
+from publisher.workspace import notify_runner, open_workspace
 
 ZALO_PKCE_FILE = "zalo-pkce.json"
 
@@ -47,38 +49,70 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
     env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)
     module = importlib.import_module(f"publisher.clients.{channel}")
     try:
-        if channel == "youtube" and not (
-            secrets.get("refresh_token") or (state_dir / module.TOKEN_FILE).is_file()
-        ):
-            _youtube_consent(module, config.settings, secrets, state_dir, browser)
-        if channel == "zalo" and (code or not _has_zalo_tokens(env, secrets)):
-            _zalo_consent(module, config.settings, env, state_dir, code, redirect_uri)
-        description = module.check_credentials(config.settings, env)
+        if channel == "zalo":
+            description = _zalo(module, config.settings, env, code, redirect_uri)
+        elif channel == "youtube":
+            description = _youtube(module, config.settings, env, browser)
+        else:
+            description = module.check_credentials(config.settings, env)
+        _resume(store, channel)
     except PublishError as error:
+        error = error.redacted(config.settings.credentials.secret_values(secrets))
         console().print(f"[red]{channel}: credentials not working: {error}[/]")
         return 1
     finally:
         store.close()
+    notify_runner(catalog.workspace)
     console().print(f"[green]{channel}: credentials work[/] ({description})")
     return 0
 
 
-def _has_zalo_tokens(env: ClientEnv, secrets: dict[str, str]) -> bool:
-    return bool(env.tokens.get("refresh_token") or secrets.get("refresh_token"))
+def _resume(store: Store, channel: str) -> None:
+    """Lift the channel's pause, and let social posts held by a paused portal go on."""
+    store.deliveries.unpause(channel)
+    store.deliveries.release_held(utcnow())
+
+
+def _zalo(
+    module: ModuleType,
+    settings: ChannelSettings,
+    env: ClientEnv,
+    code: str | None,
+    redirect_uri: str,
+) -> str:
+    """Check the OA's tokens; connect the OA (again) when there are none, when Zalo refuses
+    them (a spent, expired or revoked refresh token) or when a --code is given."""
+    if code is None and (env.tokens.get("refresh_token") or env.secrets.get("refresh_token")):
+        try:
+            return module.check_credentials(settings, env)
+        except PublishError as error:
+            if not module.needs_consent(error):
+                raise
+            console().print(f"[yellow]{error}[/]\nThe OA has to be connected again.")
+    _zalo_consent(module, settings, env, code, redirect_uri)
+    return module.check_credentials(settings, env)
 
 
 def _zalo_consent(
     module: ModuleType,
     settings: ChannelSettings,
     env: ClientEnv,
-    state_dir: Path,
     code: str | None,
     redirect_uri: str,
 ) -> None:
-    missing = [name for name in ("app_id", "app_secret") if not env.secrets.get(name)]
+    names = settings.credentials
+    missing = [
+        getattr(names, name) for name in ("app_id", "app_secret") if not env.secrets.get(name)
+    ]
     if missing:
-        raise WorkspaceError(f"zalo: set {', '.join(missing)} first (see channels/zalo.yaml)")
-    pkce = state_dir / ZALO_PKCE_FILE
+        raise WorkspaceError(f"zalo: set {' and '.join(missing)} in .env first")
+    pkce = env.state_dir / ZALO_PKCE_FILE
+    if code is not None and not pkce.is_file():
+        raise WorkspaceError(
+            f"zalo: no consent was started on this machine ({pkce} is missing): the code "
+            "must come from the consent address this command prints; run "
+            "`publisher auth zalo` without --code first"
+        )
     if code is None:
         verifier = module.new_code_verifier()
         _write_private(pkce, json.dumps({"code_verifier": verifier}))
@@ -93,21 +127,45 @@ def _zalo_consent(
     pkce.unlink(missing_ok=True)
 
 
+def _youtube(module: ModuleType, settings: ChannelSettings, env: ClientEnv, browser: bool) -> str:
+    """Check the refresh token; sign in to Google (again) when there is none, or when Google
+    refuses the one in the token file (revoked or expired)."""
+    if env.secrets.get("refresh_token") or (env.state_dir / module.TOKEN_FILE).is_file():
+        try:
+            return module.check_credentials(settings, env)
+        except PublishError as error:
+            if not module.needs_consent(error):
+                raise
+            variable = settings.credentials.refresh_token
+            if env.secrets.get("refresh_token"):  # it would still win over a new token file
+                raise PublishError(
+                    error.kind,
+                    f"Google refused the refresh token in {variable}: it was revoked or has "
+                    f"expired. Remove {variable} from .env (and the environment), then run "
+                    "`publisher auth youtube` again to sign in to Google anew",
+                    platform=error.platform,
+                    platform_code=error.platform_code,
+                ) from None
+            console().print(f"[yellow]{error}[/]\nSigning in to Google again.")
+    _youtube_consent(module, settings, env, browser)
+    return module.check_credentials(settings, env)
+
+
 def _youtube_consent(
-    module: ModuleType,
-    settings: ChannelSettings,
-    secrets: dict[str, str],
-    state_dir: Path,
-    browser: bool,
+    module: ModuleType, settings: ChannelSettings, env: ClientEnv, browser: bool
 ) -> None:
-    missing = [name for name in ("client_id", "client_secret") if not secrets.get(name)]
+    names = settings.credentials
+    secrets = env.secrets
+    missing = [
+        getattr(names, name) for name in ("client_id", "client_secret") if not secrets.get(name)
+    ]
     if missing:
-        raise WorkspaceError(f"youtube: set {', '.join(missing)} first (see channels/youtube.yaml)")
+        raise WorkspaceError(f"youtube: set {' and '.join(missing)} in .env first")
     hint = module.authorize(
         settings,
         secrets["client_id"],
         secrets["client_secret"],
-        state_dir / module.TOKEN_FILE,
+        env.state_dir / module.TOKEN_FILE,
         browser,
     )
     console().print(hint)

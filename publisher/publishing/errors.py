@@ -56,9 +56,11 @@ class PublishError(Exception):
         )
 
     def __str__(self) -> str:
-        code = f" {self.platform_code}" if self.platform_code is not None else ""
-        status = f" (HTTP {self.http_status}{code})" if self.http_status or code else ""
-        return f"{self.platform}: {self.kind}: {self.message}{status}"
+        """As "platform: kind: message (HTTP status code)", leaving out what is not known."""
+        details = [f"HTTP {self.http_status}"] if self.http_status is not None else []
+        details += [str(self.platform_code)] if self.platform_code is not None else []
+        suffix = f" ({' '.join(details)})" if details else ""
+        return f"{self.platform}: {self.kind}: {self.message}{suffix}"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

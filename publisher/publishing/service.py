@@ -148,10 +148,13 @@ class PublishService:
         return self.renderer.channels[channel].live_client(env)
 
     def secret_values(self) -> list[str]:
-        """Every credential value of every channel, to scrub from messages."""
+        """Every secret credential value of every channel (not user names or app ids), to
+        scrub from messages."""
         env = self.catalog.workspace.env
         return [
             value
             for config in self.catalog.channels.values()
-            for value in secrets_for(config.settings, env).values()
+            for value in config.settings.credentials.secret_values(
+                secrets_for(config.settings, env)
+            )
         ]

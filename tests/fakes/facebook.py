@@ -2,11 +2,19 @@
 
 It serves one Page: `/vNN.N/{page}` (id, name), `/feed` (POST a post, GET the published
 ones), `/photos` (POST an upload, GET `type=uploaded`) and `/scheduled_posts`. It checks
-what Graph checks: a versioned path, the token in the `Authorization` header (190/463
-once `expire_token()` was called), the page id, a `source` file for photos, `published`
-and `scheduled_publish_time` together within [10 min, 75 days], `attached_media[i]`
-JSON naming unpublished photos of the page, the 63,206-character message, and 506 on a
-message identical to the previous post. Errors have Graph's shape and status codes.
+what Graph checks: a versioned path, the token in the `Authorization` header (190, with
+subcode 463 once `expire_token()` was called), the page id, a `source` file for photos,
+`published` and `scheduled_publish_time` together within [10 min, 75 days],
+`attached_media[i]` JSON naming unpublished photos of the page, the 63,206-character
+message, and 506 on a message identical to the previous post. Errors have Graph's shape
+and status codes.
+
+Tokens stand for a Page or a person (`add_token`). `/me` is the token's owner (`metadata=1`
+adds its type, "page" or "user"). Only the Page's own token reads its edges (#10 otherwise)
+and only one issued with the right to post may post (#200 otherwise, Graph's wording):
+a user token, another Page's token, or a Page token issued without pages_manage_posts or
+by someone without the Create content task. The right to post is checked before the post
+itself, so an empty post by a token that may post gets #100 "Missing message or attachment".
 """
 
 from __future__ import annotations
@@ -88,6 +96,34 @@ def invalid(message: str) -> Response:
     return graph_error(100, f"(#100) {message}")
 
 
+CANNOT_POST = graph_error(
+    200,
+    "(#200) If posting to a group, requires app being installed in the group, and either "
+    "publish_to_groups permission with user token, or both pages_read_engagement and "
+    "pages_manage_posts permission with page token; If posting to a page, requires both "
+    "pages_read_engagement and pages_manage_posts as an admin with sufficient "
+    "administrative permission",
+    status=403,
+)
+NEEDS_PAGE_TOKEN = graph_error(
+    10,
+    "(#10) This endpoint requires the 'pages_read_engagement' permission or the 'Page Public "
+    "Content Access' feature.",
+    status=403,
+)
+
+
+@dataclass
+class FakeToken:
+    """What an access token stands for: a Page's token, or a person's (a user token)."""
+
+    owner_id: str
+    owner_name: str
+    kind: str = "page"  # "page" or "user"
+    can_post: bool = True  # pages_manage_posts granted by someone with the CREATE_CONTENT task
+    expired: bool = False
+
+
 class FakeFacebook(FakePlatform):
     """One Page with one token; `posts` and `photos` hold what was created."""
 
@@ -114,13 +150,19 @@ class FakeFacebook(FakePlatform):
             self.faults.clear()
             self.posts: list[FakePost] = []
             self.photos: dict[str, FakePhoto] = {}
-            self.token_expired = False
+            self.tokens = {self.token: FakeToken(self.page_id, self.page_name)}
             self._limited = 0
             self._regain_minutes = 0
             self._ids = itertools.count(1_000_000_001)
 
-    def expire_token(self) -> None:
-        self.token_expired = True
+    def add_token(self, token: str, owner: FakeToken) -> None:
+        """Another token Graph knows: a user's, another Page's, or one that may not post."""
+        with self.lock:
+            self.tokens[token] = owner
+
+    def expire_token(self, token: str | None = None) -> None:
+        """The token (the Page's own by default) gets 190 with subcode 463 from now on."""
+        self.tokens[token or self.token].expired = True
 
     def rate_limit(self, times: int = 1, minutes: int = 5) -> None:
         """The next `times` calls get code 80001 with `estimated_time_to_regain_access`."""
@@ -142,9 +184,17 @@ class FakeFacebook(FakePlatform):
         refused = self._check_token(request) or self._check_rate()
         if refused is not None:
             return refused
+        token = self.tokens[_bearer(request)]
         node, edge = match.groups()
-        if node not in (self.page_id, "me"):
+        node = token.owner_id if node == "me" else node
+        if node != self.page_id:
+            if (node, edge, request.method) == (token.owner_id, None, "GET"):
+                return Response(200, _pick(_node(token), request, None))
             return self._unsupported(request.method, node)
+        if edge is not None and (token.kind, token.owner_id) != ("page", self.page_id):
+            return CANNOT_POST if request.method == "POST" else NEEDS_PAGE_TOKEN
+        if request.method == "POST" and not token.can_post:
+            return CANNOT_POST
         handler = {
             ("GET", None): self._page,
             ("POST", "feed"): self._create_post,
@@ -163,14 +213,14 @@ class FakeFacebook(FakePlatform):
         return fault
 
     def _check_token(self, request: Request) -> Response | None:
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() not in ("oauth", "bearer") or not value:
+        value = _bearer(request)
+        if not value:
             return graph_error(104, "An access token is required to request this resource.")
         auth_header = {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token"'}
-        if value != self.token:
+        if value not in self.tokens:
             message = "Invalid OAuth access token - Cannot parse access token"
             return graph_error(190, message, headers=auth_header)
-        if self.token_expired:
+        if self.tokens[value].expired:
             message = "Error validating access token: Session has expired."
             return graph_error(190, message, subcode=463, headers=auth_header)
         return None
@@ -208,7 +258,8 @@ class FakeFacebook(FakePlatform):
 
     # -- reads ------------------------------------------------------------------------
     def _page(self, request: Request) -> Response:
-        return Response(200, _pick({"id": self.page_id, "name": self.page_name}, request, None))
+        page = FakeToken(self.page_id, self.page_name)
+        return Response(200, _pick(_node(page), request, None))
 
     def _list_feed(self, request: Request) -> Response:
         posts = [p for p in reversed(self.posts) if p.published]
@@ -321,6 +372,17 @@ class FakeFacebook(FakePlatform):
 
 
 # -- request checks -----------------------------------------------------------------------
+def _bearer(request: Request) -> str:
+    """The access token of the `Authorization` header ("OAuth" or "Bearer"), or ""."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value if scheme.lower() in ("oauth", "bearer") else ""
+
+
+def _node(owner: FakeToken) -> dict[str, Any]:
+    """A Page or a person as Graph reads it; `metadata` is kept only for `metadata=1`."""
+    return {"id": owner.owner_id, "name": owner.owner_name, "metadata": {"type": owner.kind}}
+
+
 def _form(request: Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
     """Graph reads parameters from the query string and the body alike."""
     fields, files = request.form() if request.body else ({}, {})
@@ -390,8 +452,11 @@ def _limit(request: Request) -> int:
 
 
 def _pick(row: dict[str, Any], request: Request, edge: str | None) -> dict[str, Any]:
-    """Only the requested fields (and the id), without the empty ones, as Graph answers."""
+    """Only the requested fields (and the id), without the empty ones, as Graph answers;
+    `metadata` too when `metadata=1` asks for it."""
     wanted = {"id", *(_param(request, "fields") or DEFAULT_FIELDS[edge]).split(",")}
+    if _param(request, "metadata") == "1":
+        wanted.add("metadata")
     return {key: value for key, value in row.items() if key in wanted and value is not None}
 
 
