@@ -104,12 +104,15 @@ def site(ctx: click.Context, out: Path | None) -> None:
     "--channel", type=click.Choice(CHANNEL_NAMES), required=True, help="Where to publish."
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@click.option(
+    "--force", is_flag=True, help="Publish a draft or an item outside its dates anyway."
+)
 @click.pass_context
-def publish(ctx: click.Context, item: str, channel: str, dry_run: bool) -> None:
+def publish(ctx: click.Context, item: str, channel: str, dry_run: bool, force: bool) -> None:
     """Publish ITEM on one channel now (live, or into the outbox without credentials)."""
     from publisher.commands.publish import run_publish
 
-    ctx.exit(run_publish(workspace_root(ctx), item, channel, dry_run))
+    ctx.exit(run_publish(workspace_root(ctx), item, channel, dry_run, force))
 
 
 @main.command()

@@ -176,11 +176,9 @@ def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
             runner.invoke(main, ["--root", str(sample_copy), "render", item["id"], "--json"]).stdout
         )
         for channel in item["channels"]:
-            result = runner.invoke(
-                main,
-                ["--root", str(sample_copy), "publish", item["id"], "--channel", channel],
-                env=secrets,
-            )
+            command = ["publish", item["id"], "--channel", channel, "--force"]
+            # --force: the sample's dates are not today's
+            result = runner.invoke(main, ["--root", str(sample_copy), *command], env=secrets)
             assert result.exit_code == 0, result.output
             folder = sample_copy / ".publisher/outbox" / channel / item["id"].replace("/", "__")
             post = json.loads((folder / "post.json").read_text(encoding="utf-8"))
@@ -208,12 +206,14 @@ def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
 def test_publishing_twice_does_not_send_again(sample_copy: Path) -> None:
     runner = CliRunner()
     args = ["--root", str(sample_copy), "publish", "nuoc-rut-2026/infographic/ket-qua-10-thang"]
-    first = runner.invoke(main, [*args, "--channel", "telegram"])
+    portal = runner.invoke(main, [*args, "--channel", "portal", "--force"])
+    first = runner.invoke(main, [*args, "--channel", "telegram", "--force"])
     request = next((sample_copy / ".publisher/outbox/telegram").rglob("photo.request.json"))
     request.unlink()
-    second = runner.invoke(main, [*args, "--channel", "telegram"])
-    assert first.exit_code == second.exit_code == 0
-    assert not request.exists()  # the recorded step was not run again
+    second = runner.invoke(main, [*args, "--channel", "telegram", "--force"])
+    assert portal.exit_code == first.exit_code == second.exit_code == 0, second.output
+    assert not request.exists()  # the delivery is published: nothing was sent again
+    assert "already published" in second.output and "nothing was sent" in second.output
 
 
 def test_dry_run_sends_nothing(sample_copy: Path) -> None:

@@ -80,6 +80,7 @@ def test_names_are_not_scrubbed_only_secrets(tmp_path: Path) -> None:
     """A WordPress user called "admin" must not turn Telegram's "administrator" into
     "***istrator": user names and app or client ids are no secrets; passwords still are."""
     root = copy_sample(tmp_path / "ws")
+    (root / "channels" / "portal.yaml").write_text("enabled: false\n")  # Telegram alone
     telegram = root / "channels" / "telegram.yaml"
     with FakeTelegram(TOKENS["TELEGRAM_BOT_TOKEN"]) as fake:
         text = telegram.read_text(encoding="utf-8").replace("mode: outbox", "mode: live")
@@ -88,7 +89,7 @@ def test_names_are_not_scrubbed_only_secrets(tmp_path: Path) -> None:
         item = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
         result = CliRunner().invoke(
             main,
-            ["--root", str(root), "publish", item, "--channel", "telegram"],
+            ["--root", str(root), "publish", item, "--channel", "telegram", "--force"],
             env={**TOKENS, **NAMES},
         )
     assert result.exit_code == 1, result.output

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from publisher.commands.output import console, print_json
 from publisher.errors import WorkspaceError
+from publisher.scheduling.operator import resolve, retry
+from publisher.scheduling.runner import CampaignRunner
 from publisher.store.database import Store, open_workspace_store
 from publisher.store.deliveries import HELD_BY_PORTAL, Delivery, utcnow
-from publisher.workspace import open_workspace
+from publisher.workspace import notify_runner, open_workspace
 
 UNKNOWN_ADVICE = (
     "check the channel: if the post is there run 'publisher resolve {id} --published', "
@@ -103,68 +105,27 @@ def _find(store: Store, reference: str) -> Delivery:
 
 
 def run_retry(root: Path, reference: str) -> int:
-    store = _store(root)
+    workspace = open_workspace(root)
+    runner = CampaignRunner(workspace, clock=utcnow)
     try:
-        delivery = _find(store, reference)
-        if delivery.state not in ("failed", "skipped-late", "cancelled"):
-            hint = (
-                " (use 'publisher resolve' for an unknown outcome)"
-                if delivery.state == "unknown"
-                else ""
-            )
-            raise WorkspaceError(
-                f"delivery #{delivery.id} is {delivery.state}: only failed, "
-                f"skipped-late or cancelled ones can be retried{hint}"
-            )
-        store.deliveries.change(
-            delivery,
-            "retry-requested",
-            utcnow(),
-            "by an operator",
-            state="scheduled",
-            due_at=utcnow(),
-            error=None,
-            error_kind=None,
-        )
-        if delivery.error_kind == "auth":
-            store.deliveries.unpause(delivery.channel)
-            store.deliveries.release_held(utcnow())
+        delivery = retry(runner, _find(runner.store, reference), utcnow())
     finally:
-        store.close()
+        runner.close()
+    notify_runner(workspace)
     console().print(f"#{delivery.id} will be sent at the next tick of 'publisher run'")
     return 0
 
 
 def run_resolve(root: Path, reference: str, published: bool, url: str | None) -> int:
-    store = _store(root)
+    workspace = open_workspace(root)
+    runner = CampaignRunner(workspace, clock=utcnow)
     try:
-        delivery = _find(store, reference)
-        if delivery.state not in ("unknown", "sending", "failed"):
-            raise WorkspaceError(f"delivery #{delivery.id} is {delivery.state}; nothing to resolve")
-        now = utcnow()
-        if published:
-            store.deliveries.change(
-                delivery,
-                "resolved",
-                now,
-                "published, says an operator",
-                state="published",
-                published_at=now,
-                url=url or delivery.url,
-                error=None,
-            )
-        else:
-            store.deliveries.change(
-                delivery,
-                "resolved",
-                now,
-                "not published, says an operator",
-                state="scheduled",
-                due_at=now,
-            )
-        if delivery.channel == "portal":
-            store.deliveries.release_held(now, delivery.item_id)
+        delivery = resolve(runner, _find(runner.store, reference), published, url, utcnow())
     finally:
-        store.close()
-    console().print(f"#{delivery.id} marked {'published' if published else 'to send again'}")
+        runner.close()
+    notify_runner(workspace)
+    if delivery.state == "published":
+        console().print(f"#{delivery.id} marked published")
+    else:
+        console().print(f"#{delivery.id}: what is left will be sent by 'publisher run'")
     return 0

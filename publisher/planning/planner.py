@@ -157,7 +157,7 @@ def _assign(
     for item, channel in wanted:  # announced posts first, then pinned ones: they do not move
         at = fixed.get((item.id, channel))
         pinned = at is None
-        at = at or _pinned(item, channel, zone)
+        at = at or pinned_time(item, channel, zone)
         if at is not None:
             slot = book.occupy(channel, at)
             placed[(item.id, channel)] = PlannedPost(
@@ -184,7 +184,8 @@ def _assign(
     plan.posts.extend(placed.values())
 
 
-def _pinned(item: ContentItem, channel: str, zone: ZoneInfo) -> dt.datetime | None:
+def pinned_time(item: ContentItem, channel: str, zone: dt.tzinfo) -> dt.datetime | None:
+    """The exact time `item` is pinned to on `channel` (`at`, or its channel block's)."""
     block = item.meta.override(channel)
     moment = (block.at if block and block.at else None) or item.meta.at
     if moment is None:

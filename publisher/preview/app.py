@@ -8,7 +8,6 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -22,6 +21,7 @@ from publisher.preview.pages import LANGUAGES, render_page
 from publisher.preview.views import PreviewData
 from publisher.store.database import open_workspace_store
 from publisher.store.deliveries import utcnow
+from publisher.watching import Debounced, watch_workspace
 from publisher.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class PreviewState:
         self.workspace = workspace
         self.version = 0
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self.changed = Debounced(self.reload, RELOAD_DEBOUNCE_SECONDS)  # editors save in bursts
         self.reload()
 
     def reload(self) -> None:
@@ -61,14 +61,6 @@ class PreviewState:
             return store.deliveries.pauses()
         finally:
             store.close()
-
-    def changed(self) -> None:
-        """Editors save in bursts: reload once the burst is over."""
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = threading.Timer(RELOAD_DEBOUNCE_SECONDS, self.reload)
-        self._timer.daemon = True
-        self._timer.start()
 
     def _deliveries(self) -> list:
         store = open_workspace_store(self.workspace)
@@ -178,26 +170,4 @@ _NOT_FOUND = (
 
 def watch(state: PreviewState) -> BaseObserver:
     """Reload on any change under content/, channels/ or to schedules.yaml."""
-    from watchdog.events import FileSystemEventHandler
-    from watchdog.observers import Observer
-
-    workspace = state.workspace
-
-    class Changed(FileSystemEventHandler):
-        def on_any_event(self, event: object) -> None:
-            path = str(getattr(event, "src_path", ""))
-            if getattr(event, "event_type", "") in ("opened", "closed_no_write"):
-                return
-            if path.startswith(str(workspace.root / ".publisher")):
-                return
-            if Path(path).parent == workspace.root and Path(path).name != "schedules.yaml":
-                return
-            state.changed()
-
-    observer = Observer()
-    for folder in (workspace.content_dir, workspace.channels_dir):
-        if folder.is_dir():
-            observer.schedule(Changed(), str(folder), recursive=True)
-    observer.schedule(Changed(), str(workspace.root), recursive=False)
-    observer.start()
-    return observer
+    return watch_workspace(state.workspace, state.changed)

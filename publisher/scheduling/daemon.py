@@ -3,8 +3,9 @@
 APScheduler is only the alarm clock (in-memory jobs, an explicit time zone, late runs
 always allowed); what is due and what happened live in the state store. One job wakes at
 the next due delivery, a heartbeat every minute catches retries, and watchdog replans
-when `content/`, `channels/` or `schedules.yaml` change. One instance per workspace (a
-lock file); SIGTERM and Ctrl-C stop it after the current delivery.
+when `content/`, `channels/` or `schedules.yaml` change (not when they are only read); a
+command that changed the store (`auth`, `retry`, `resolve`) wakes it at once. One instance
+per workspace (a lock file); SIGTERM and Ctrl-C stop it after the current delivery.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from filelock import FileLock, Timeout
 from publisher.errors import WorkspaceError
 from publisher.scheduling.runner import CampaignRunner
 from publisher.store.deliveries import utcnow
+from publisher.watching import Debounced, watch_workspace
 from publisher.workspace import Workspace, open_workspace
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 60
 RELOAD_DEBOUNCE_SECONDS = 2.0
+WAKE_DEBOUNCE_SECONDS = 0.2
 
 
 class Service:
@@ -35,7 +38,8 @@ class Service:
         self.stopping = threading.Event()
         self.ready = threading.Event()  # set once the plan is announced and files are watched
         self._work_lock = threading.Lock()
-        self._reload_timer: threading.Timer | None = None
+        self._replan = Debounced(self._reload, RELOAD_DEBOUNCE_SECONDS)  # editors save in bursts
+        self._wake = Debounced(self.work, WAKE_DEBOUNCE_SECONDS)  # a command changed the store
         self.runner: CampaignRunner | None = None
         self.scheduler = None
         self.observer = None
@@ -107,35 +111,10 @@ class Service:
             )
 
     def _watch(self) -> None:
-        from watchdog.events import FileSystemEventHandler
-        from watchdog.observers import Observer
-
-        service = self
-
-        class Changed(FileSystemEventHandler):
-            def on_any_event(self, event: object) -> None:
-                if ".publisher" not in str(getattr(event, "src_path", "")):
-                    service._schedule_reload()
-
-        self.observer = Observer()
-        root = self.workspace.root
-        for folder in (self.workspace.content_dir, self.workspace.channels_dir):
-            if folder.is_dir():
-                self.observer.schedule(Changed(), str(folder), recursive=True)
-        self.observer.schedule(
-            _OnlyFile(Changed(), self.workspace.schedules_path), str(root), recursive=False
-        )
-        self.observer.start()
-
-    def _schedule_reload(self) -> None:
-        """Editors write files in bursts: replan once the burst is over."""
-        if self._reload_timer is not None:
-            self._reload_timer.cancel()
-        self._reload_timer = threading.Timer(RELOAD_DEBOUNCE_SECONDS, self._reload)
-        self._reload_timer.daemon = True
-        self._reload_timer.start()
+        self.observer = watch_workspace(self.workspace, self._replan, self._wake)
 
     def _reload(self) -> None:
+        """Read the workspace again and announce what is new, then work."""
         if self.stopping.is_set() or self.runner is None:
             return
         with self._work_lock:
@@ -145,8 +124,8 @@ class Service:
         self.work()
 
     def _stop(self) -> None:
-        if self._reload_timer is not None:
-            self._reload_timer.cancel()
+        self._replan.cancel()
+        self._wake.cancel()
         if self.observer is not None:
             self.observer.stop()
             self.observer.join(timeout=5)
@@ -155,21 +134,6 @@ class Service:
         with self._work_lock:
             if self.runner is not None:
                 self.runner.close()
-
-
-class _OnlyFile:
-    """A watchdog handler that passes on events about one file only."""
-
-    def __init__(self, handler: object, path: Path) -> None:
-        self.handler = handler
-        self.path = str(path)
-
-    def dispatch(self, event: object) -> None:
-        if (
-            getattr(event, "src_path", None) == self.path
-            or getattr(event, "dest_path", None) == self.path
-        ):
-            self.handler.dispatch(event)  # type: ignore[attr-defined]
 
 
 def serve(root: Path) -> None:

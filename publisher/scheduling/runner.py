@@ -99,22 +99,27 @@ class CampaignRunner:
 
     def recover(self, now: dt.datetime) -> list[Delivery]:
         """Deliveries left `sending` by a crash: their outcome is unknown until looked up."""
-        settled = []
-        for delivery in self.store.deliveries.in_state("sending"):
-            unknown = self.store.deliveries.change(
-                delivery,
-                "interrupted",
-                now,
-                INTERRUPTED,
-                state="unknown",
-                error=INTERRUPTED,
-                error_kind="unknown",
-            )
-            item = self.catalog.item(delivery.item_id)
-            settled.append(self.dispatcher.settle(item, unknown, now) if item else unknown)
+        settled = [
+            self.recover_one(delivery, now)
+            for delivery in self.store.deliveries.in_state("sending")
+        ]
         self.store.deliveries.unpause()  # credentials may have been fixed meanwhile: try again
         self.store.deliveries.release_held(now)
         return settled
+
+    def recover_one(self, delivery: Delivery, now: dt.datetime) -> Delivery:
+        """One delivery left `sending` by a process that died: unknown, then looked up."""
+        unknown = self.store.deliveries.change(
+            delivery,
+            "interrupted",
+            now,
+            INTERRUPTED,
+            state="unknown",
+            error=INTERRUPTED,
+            error_kind="unknown",
+        )
+        item = self.catalog.item(delivery.item_id)
+        return self.dispatcher.settle(item, unknown, now) if item else unknown
 
     def tick(self, now: dt.datetime) -> TickReport:
         return self.dispatcher.tick(now)
