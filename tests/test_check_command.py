@@ -187,3 +187,48 @@ def test_help_and_check_do_not_import_platform_clients(args: list[str]) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert "LOADED []" in result.stdout, result.stdout[-500:] + result.stderr[-500:]
+
+
+def test_two_articles_asking_for_one_address_are_named(workspace: WorkspaceBuilder) -> None:
+    """WordPress would make the second one's slug "-2": its social posts must not link to
+    the first one's article, and officers are told."""
+    title = "title: Thông báo lịch nghỉ Tết Nguyên đán của BHXH tỉnh\n"
+    workspace.article("a.md", title + "date: 2026-11-01\n")
+    workspace.article("b.md", title + "date: 2026-11-02\n")
+    workspace.article("c.md", "title: Thông báo quan trọng\n")
+    workspace.article("d.md", "title: Thông báo quan trọng!\n")
+    workspace.article("e.md", "title: Khác\nportal: {slug: thong-bao-quan-trong}\n")
+
+    _, document = check_json(workspace.root)
+
+    shared = [w for w in document["warnings"] if "portal address would be the same" in w["message"]]
+    assert {(w["file"], w["channel"]) for w in shared} == {
+        ("content/b.md", "portal"),
+        ("content/d.md", "portal"),
+        ("content/e.md", "portal"),
+    }
+    [b] = [w for w in shared if w["file"] == "content/b.md"]
+    assert "thong-bao-lich-nghi-tet-nguyen-dan-cua-bhxh-tinh-2" in b["message"]
+
+
+def test_a_social_post_that_cannot_follow_its_portal_article_is_named(
+    workspace: WorkspaceBuilder,
+) -> None:
+    workspace.write(
+        "schedules.yaml",
+        "timezone: Asia/Ho_Chi_Minh\ncampaigns:\n  - id: t\n    name: T\n"
+        "    start: 2026-12-01\n    end: 2026-12-01\n    channels:\n"
+        "      portal: {slots: [{days: daily, times: ['08:00']}]}\n"
+        "      facebook: {slots: [{days: daily, times: ['09:00', '10:00']}]}\n",
+    )
+    workspace.article("a.md", "title: A\ndate: 2026-11-01\nchannels: [portal, facebook]\n")
+    workspace.article("b.md", "title: B\ndate: 2026-11-02\nchannels: [portal, facebook]\n")
+
+    _, document = check_json(workspace.root)
+
+    found = {(w["file"], w["channel"]): w["message"] for w in document["warnings"]}
+    assert found[("content/b.md", "portal")].startswith("not planned on portal: no free slot")
+    assert found[("content/b.md", "facebook")] == (
+        "not planned on facebook: its portal article has no slot, and this post links to it"
+    )
+    assert ("content/a.md", "facebook") not in found

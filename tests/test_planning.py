@@ -90,12 +90,16 @@ def test_priority_then_date_orders_the_queue(workspace: WorkspaceBuilder) -> Non
 
 
 def test_caps_and_blackouts_hold(workspace: WorkspaceBuilder) -> None:
+    for index in range(12):  # Facebook-only posts fill Facebook's second daily slot
+        workspace.article(f"fb-{index:02d}.md", f"title: FB {index}\nchannels: [facebook]\n")
     plan = plan_of(catalog_with(workspace, 12))
     per_day = Counter((p.channel, p.at.astimezone(HANOI).date()) for p in plan.posts)
     assert max(n for (c, _), n in per_day.items() if c == "portal") == 1
     assert max(n for (c, _), n in per_day.items() if c == "facebook") == 2
     assert all(day != dt.date(2026, 12, 3) for (_, day) in per_day)
-    assert {u.item_id for u in plan.unplaced} == {"bai-09", "bai-10", "bai-11"}  # 9 days, cap 1
+    unplaced = {u.item_id for u in plan.unplaced}
+    assert {"bai-09", "bai-10", "bai-11"} <= unplaced  # 9 days, cap 1
+    assert len([p for p in plan.posts if p.channel == "facebook"]) == 18  # 9 days, cap 2
 
 
 def test_portal_goes_first_and_windows_and_drafts_are_honoured(workspace: WorkspaceBuilder) -> None:
@@ -138,3 +142,21 @@ def test_sample_plan_is_deterministic_and_complete(sample_copy: Path) -> None:
     ready = [i for i in catalog.items if i.status == "ready"]
     assert len(plan.posts) == sum(len(i.channels) for i in ready)
     assert plan.posts == plan_of(catalog).posts
+
+
+def test_a_social_post_whose_portal_article_finds_no_slot_is_not_planned(
+    workspace: WorkspaceBuilder,
+) -> None:
+    """The portal has 9 slots (a cap of one a day, a blackout day), Facebook 18: the posts
+    of the 10th and later items would link to an article that never goes out."""
+    catalog = catalog_with(workspace, 12)
+    plan = plan_of(catalog)
+
+    portal_items = {p.item_id for p in plan.posts if p.channel == "portal"}
+    facebook_items = {p.item_id for p in plan.posts if p.channel == "facebook"}
+    assert len(portal_items) == 9 and facebook_items == portal_items
+    unplaced = {(u.item_id, u.channel): u.reason for u in plan.unplaced}
+    for item in catalog.items:
+        if item.id not in portal_items:
+            assert "no free slot" in unplaced[(item.id, "portal")]
+            assert "its portal article has no slot" in unplaced[(item.id, "facebook")]

@@ -21,6 +21,8 @@ from publisher.publishing.placeholders import MissingStepResult, resolve
 from publisher.store import schema
 from publisher.store.database import open_store
 
+from .conftest import WorkspaceBuilder
+
 SECRET = "EAAB-very-secret-page-token-123456"
 
 
@@ -262,3 +264,28 @@ def test_tokens_are_sealed_at_rest_with_the_key_from_the_environment(tmp_path: P
         open_store(tmp_path).tokens("zalo").get("refresh_token")
     with pytest.raises(SealError, match="cannot be opened"):
         open_store(tmp_path, secret_key=new_key()).tokens("zalo").get("refresh_token")
+
+
+def test_a_new_item_never_takes_over_a_published_static_page(
+    workspace: WorkspaceBuilder,
+) -> None:
+    """Last week's notice went out at /tin-tuc/thong-bao-quan-trong/ and its file was
+    archived; this week's notice has the same title: it gets its own address."""
+    cli = CliRunner()
+    root = ["--root", str(workspace.root)]
+    workspace.article("old.md", "title: Thông báo quan trọng\n", "Nội dung tuần trước.\n")
+    assert cli.invoke(main, [*root, "publish", "old", "--channel", "portal"]).exit_code == 0
+    (workspace.root / "content/old.md").unlink()
+    workspace.article("new.md", "title: Thông báo quan trọng\n", "Nội dung tuần này.\n")
+
+    result = cli.invoke(main, [*root, "publish", "new", "--channel", "portal"])
+
+    assert result.exit_code == 0, result.output
+    site = workspace.root / ".publisher/site/tin-tuc"
+    old_page = (site / "thong-bao-quan-trong/index.html").read_text(encoding="utf-8")
+    new_page = (site / "thong-bao-quan-trong-2/index.html").read_text(encoding="utf-8")
+    assert "tuần trước" in old_page and "tuần này" in new_page
+    assert "thong-bao-quan-trong-2/" in new_page  # its own canonical address
+    published = json.loads(cli.invoke(main, [*root, "status", "--json"]).stdout)["published"]
+    urls = {d["item"]: d["url"] for d in published}
+    assert urls["new"] == "https://bhxh.example.gov.vn/tin-tuc/thong-bao-quan-trong-2/"

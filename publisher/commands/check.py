@@ -17,6 +17,7 @@ def run_check(root: Path, as_json: bool = False, strict: bool = False) -> int:
     workers = available_workers()
     catalog = load_catalog(open_workspace(root), workers)
     add_render_problems(catalog, workers)
+    add_plan_problems(catalog)
     if as_json:
         print_json(check_document(catalog))
     else:
@@ -37,6 +38,39 @@ def add_render_problems(catalog: Catalog, workers: int = 1) -> None:
                 catalog.problems.warning(item.path, warning, channel=channel)
             for error in post.errors:
                 catalog.problems.error(item.path, error, channel=channel)
+    _add_shared_addresses(catalog)
+
+
+def _add_shared_addresses(catalog: Catalog) -> None:
+    """Two portal articles that ask for one address: the later one gets "-2" (WordPress
+    does the same), and officers should know, or choose another with `portal: {slug}`."""
+    from publisher.render.context import unique_slugs, wanted_slug
+
+    slugs = unique_slugs(catalog.items)
+    owners = {slug: item_id for item_id, slug in slugs.items()}
+    for item in catalog.items:
+        slug = slugs.get(item.id)
+        wanted = wanted_slug(item)
+        if slug is not None and slug != wanted and wanted in owners:
+            catalog.problems.warning(
+                item.path,
+                f"its portal address would be the same as '{owners[wanted]}''s ({wanted}): it "
+                f"gets {slug} instead; set 'portal: {{slug: ...}}' to choose another",
+                channel="portal",
+            )
+
+
+def add_plan_problems(catalog: Catalog) -> None:
+    """Posts the calendar cannot place, each with why (a social post whose portal article
+    finds no slot would link to nothing, so it is not planned either)."""
+    from publisher.planning.planner import make_plan
+
+    enabled = tuple(name for name, config in catalog.channels.items() if config.enabled)
+    items = {item.id: item for item in catalog.items}
+    for unplaced in make_plan(catalog.schedules, catalog.items, enabled).unplaced:
+        item = items[unplaced.item_id]
+        where = f"not planned on {unplaced.channel}" if unplaced.channel else "not planned"
+        catalog.problems.warning(item.path, f"{where}: {unplaced.reason}", channel=unplaced.channel)
 
 
 def check_document(catalog: Catalog) -> dict[str, object]:

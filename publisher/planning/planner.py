@@ -3,7 +3,8 @@
 Items are taken in campaign order (priority, then date, then id) and each of their
 channels gets the earliest free slot that respects the item's window (`not_before`,
 `not_after`), the present, and the rule that an item's portal article goes out before its
-social posts (which link to it). A pinned item (`at`, or a channel block's `at`) goes at
+social posts (which link to it): a social post whose portal article finds no slot is not
+planned either, with that reason. A pinned item (`at`, or a channel block's `at`) goes at
 exactly that time. Drafts are never planned. Posts already announced (`fixed`) keep their
 time, so an item dropped in later takes the next free slot and moves nothing.
 """
@@ -22,6 +23,7 @@ from publisher.planning.slots import TimeSlot, campaign_slots, campaign_zone
 from publisher.settings.schedules import Campaign, Schedules
 
 DeliveryKey = tuple[str, str]  # (item id, channel)
+PORTAL_UNPLACED = "its portal article has no slot, and this post links to it"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,10 @@ def _assign(
         if (item.id, channel) in placed:
             continue
         portal = placed.get((item.id, "portal"))
+        on_portal = "portal" in item.channels and "portal" in channels
+        if portal is None and channel != "portal" and on_portal:
+            plan.unplaced.append(Unplaced(item.id, channel, PORTAL_UNPLACED))
+            continue  # it links to the portal article, which goes out nowhere
         bounds = [t for t in (item.not_before, now, portal.at if portal else None) if t]
         slot = book.first(channel, max(bounds) if bounds else None, item.not_after)
         if slot is None:

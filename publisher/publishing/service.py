@@ -132,7 +132,7 @@ class PublishService:
         if channel == "portal":
             portal = self.renderer.context.portal
             site = self.state_dir / "site"
-            return StaticSiteClient(folder, site, portal.base_url, portal.site_name)
+            return StaticSiteClient(folder, site, portal.base_url, portal.site_name, post.item_id)
         return OutboxClient(folder)
 
     def _live_client(self, channel: str) -> PlatformClient:
