@@ -498,3 +498,80 @@ def test_a_social_post_due_before_its_portal_article_follows_it_in_the_same_tick
     }
     assert "waiting-for-portal" not in kinds(runner, "a", "telegram")
     runner.close()
+
+
+class SteppedClock:
+    """The real time in a test: it moves only when the platform takes its time."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_a_retry_and_the_channel_wait_count_from_the_platforms_answer(
+    small: WorkspaceBuilder,
+) -> None:
+    """The round did 100 s of work before Telegram answered 429 with retry_after 130: the
+    retry comes 130 s after that answer, not after the start of the round, and no other
+    post goes to Telegram before then (measured: 110.7 s instead of 130 s)."""
+    for name in ("portal", "facebook", "zalo", "youtube"):
+        small.write(f"channels/{name}.yaml", "enabled: false\n")
+    small.write("schedules.yaml", calendar_yaml({"telegram": ["08:30", "08:31"]}))
+    clock = SteppedClock(at(1, 8, 31))
+    runner = CampaignRunner(open_workspace(small.root, {}), seed=1, clock=clock)
+    runner.announce(at(1, 0))
+    sent: list[tuple[str, dt.datetime]] = []
+
+    def publish(item: ContentItem, channel: str) -> Receipt:
+        sent.append((item.id, clock.now))
+        clock.now += dt.timedelta(seconds=100)  # uploading, waiting for the answer
+        raise PublishError("retryable", "Too Many Requests", platform=channel, retry_after=130)
+
+    runner.dispatcher.service.publish = publish  # type: ignore[method-assign]
+    runner.tick(at(1, 8, 31))
+
+    answered = at(1, 8, 31) + dt.timedelta(seconds=100)
+    a = runner.store.deliveries.find("a", "telegram")
+    b = runner.store.deliveries.find("b", "telegram")
+    assert a is not None and b is not None
+    assert sent == [("a", at(1, 8, 31))]  # b waited too
+    assert a.due_at >= answered + dt.timedelta(seconds=130)
+    assert b.due_at == answered + dt.timedelta(seconds=130) and b.attempts == 0
+    assert kinds(runner, "b", "telegram")[-1] == "held"
+    assert runner.store.deliveries.holds()["telegram"][0] == b.due_at
+    runner.close()
+
+
+def test_a_rate_limit_holds_the_channel_across_a_restart(small: WorkspaceBuilder) -> None:
+    small.write("schedules.yaml", calendar_yaml({"portal": ["08:00"], "telegram": ["08:30"]}))
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    runner.store.deliveries.hold("telegram", at(1, 9), "flood control: wait 1800 s")
+    runner.close()
+
+    restarted = runner_for(small)
+    restarted.recover(at(1, 8, 30))
+    restarted.tick(at(1, 8, 30))
+    telegram = restarted.store.deliveries.find("a", "telegram")
+    assert telegram is not None and telegram.state == "scheduled" and telegram.attempts == 0
+    assert telegram.due_at == at(1, 9)
+    restarted.tick(at(1, 9))
+    assert states(restarted)[("a", "telegram")] == "published"
+    restarted.close()
+
+
+def test_claim_takes_only_a_scheduled_delivery(small: WorkspaceBuilder) -> None:
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    deliveries = runner.store.deliveries
+    delivery = deliveries.find("a", "portal")
+    assert delivery is not None
+    assert deliveries.claim(delivery, "hash", at(1, 8)) is not None
+    for state in ("sending", "published", "unknown", "failed"):
+        current = deliveries.find("a", "portal")
+        assert current is not None
+        changed = deliveries.change(current, "test", at(1, 8), state=state)
+        assert deliveries.claim(changed, "hash", at(1, 8)) is None, state
+    runner.close()
