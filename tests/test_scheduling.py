@@ -575,3 +575,23 @@ def test_claim_takes_only_a_scheduled_delivery(small: WorkspaceBuilder) -> None:
         changed = deliveries.change(current, "test", at(1, 8), state=state)
         assert deliveries.claim(changed, "hash", at(1, 8)) is None, state
     runner.close()
+
+
+def test_a_late_post_that_crosses_midnight_keeps_the_next_days_cap(
+    small: WorkspaceBuilder,
+) -> None:
+    """Down from 23:20 to 00:20: the 23:30 post is within its grace, but publishing it now
+    would give the new day two posts where its cap is one; it takes the next free slot."""
+    small.write(
+        "schedules.yaml",
+        calendar_yaml({"portal": ["08:00"], "telegram": ["23:30"]}, caps={"telegram": 1}),
+    )
+    runner = runner_for(small)
+    runner.announce(at(1, 0))
+    runner.tick(at(1, 8))
+    runner.tick(at(2, 0, 20))  # a's telegram post was due 1 December 23:30
+    a = runner.store.deliveries.find("a", "telegram")
+    assert a is not None and a.state == "scheduled" and a.attempts == 0
+    assert a.due_at == at(3, 23, 30)  # 2 December's one slot is b's
+    assert kinds(runner, "a", "telegram")[-1] == "moved"
+    runner.close()

@@ -288,17 +288,13 @@ class Dispatcher:
             retry = next_attempt(
                 now, delivery.attempts, error.retry_after, self.rngs[delivery.channel]
             )
-            if self._day_is_full(delivery, retry):
-                moved = self._next_free_slot(item, delivery, retry)
-                if moved is None:
-                    text = (
-                        f"{text}; the retry at {retry:%d/%m %H:%M} UTC falls on a day that already "
-                        f"has its daily cap of {delivery.channel} posts, and no free slot is left"
-                    )
-                    return self.deliveries.change(
-                        delivery, "skipped-late", now, text, state="skipped-late", error=text
-                    )
-                retry = moved
+            moved = self._within_cap(item, delivery, retry)
+            if moved is None:
+                text = f"{text}; {self._no_room(delivery, retry)}"
+                return self.deliveries.change(
+                    delivery, "skipped-late", now, text, state="skipped-late", error=text
+                )
+            retry = moved
             return self.deliveries.change(
                 delivery,
                 "retry",
@@ -390,29 +386,53 @@ class Dispatcher:
 
     def _defer_while_held(self, delivery: Delivery, now: dt.datetime) -> Delivery | None:
         """A delivery whose platform asked everyone to wait is moved to the end of the
-        wait, without an attempt; None when its platform is not held."""
+        wait (or, past a full day, to the next free slot), without an attempt; None when
+        its platform is not held."""
         hold = self.deliveries.holds().get(delivery.channel)
-        if hold is None or hold[0] <= now:
+        if hold is None or hold[0] <= now or delivery.due_at >= hold[0]:
             return None
         until, reason = hold
-        if delivery.due_at >= until:
-            return None
+        item = self.catalog.item(delivery.item_id)
+        moved = self._within_cap(item, delivery, until) if item else until
+        if moved is None:
+            text = f"{reason}; {self._no_room(delivery, until)}"
+            return self.deliveries.change(
+                delivery, "skipped-late", now, text, state="skipped-late", error=text
+            )
         return self.deliveries.change(
             delivery,
             "held",
             now,
-            detail_json(until=until.isoformat(), because=reason),
-            due_at=until,
+            detail_json(until=moved.isoformat(), because=reason),
+            due_at=moved,
+        )
+
+    def _within_cap(
+        self, item: ContentItem, delivery: Delivery, moment: dt.datetime
+    ) -> dt.datetime | None:
+        """`moment`, or the next free slot when its day already has the channel's daily cap
+        of posts; None when no slot is left."""
+        if not self._day_is_full(delivery, moment):
+            return moment
+        return self._next_free_slot(item, delivery, moment)
+
+    def _no_room(self, delivery: Delivery, moment: dt.datetime) -> str:
+        return (
+            f"{moment:%d/%m %H:%M} UTC falls on a day that already has its daily cap of "
+            f"{delivery.channel} posts, and no free slot is left"
         )
 
     def _handle_lateness(
         self, item: ContentItem, delivery: Delivery, now: dt.datetime
     ) -> Delivery | None:
-        """Late within the grace window: publish now. Later: move to the next free slot."""
+        """Late within the grace window: publish now, unless now is on a day that already
+        has its daily cap of posts (a late post crossed midnight). Later, or on a full day:
+        move to the next free slot, or skip with the reason when none is left."""
         campaign = self._campaign(delivery)
         grace = campaign.grace if campaign else dt.timedelta(hours=2)
         lateness = now - delivery.due_at
-        if lateness <= grace:
+        crossed_midnight = self._local_day(now) != self._local_day(delivery.due_at)
+        if lateness <= grace and not (crossed_midnight and self._day_is_full(delivery, now)):
             if lateness > dt.timedelta(minutes=1):
                 self.deliveries.change(
                     delivery, "late", now, f"{int(lateness.total_seconds() // 60)} min late"
@@ -431,6 +451,9 @@ class Dispatcher:
             detail_json(missed=delivery.due_at.isoformat(), to=new_time.isoformat()),
             due_at=new_time,
         )
+
+    def _local_day(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(self.catalog.schedules.zone).date()
 
     def _campaign(self, delivery: Delivery) -> Campaign | None:
         return next(

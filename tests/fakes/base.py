@@ -185,6 +185,9 @@ def _handler_for(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:  # the client died mid-request: servers act on nothing
+                self.close_connection = True
+                return
             parts = urlsplit(self.path)
             request = Request(
                 self.command,
