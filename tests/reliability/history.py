@@ -205,15 +205,16 @@ def channel_wide_early(stamps: list[Stamp]) -> int:
 
 
 def quota_outcomes(stamps: list[Stamp], events: list[Event]) -> Counter[str]:
-    """What the store recorded for the delivery at each YouTube quota exhaustion."""
-    by_moment = defaultdict(list)
+    """What the store recorded for the delivery next, after each YouTube quota exhaustion
+    (the failure is recorded when the answer is in, on the simulated clock)."""
+    by_delivery: dict[int, list[Event]] = defaultdict(list)
     for event in events:
-        by_moment[(event.delivery_id, event.at)].append(event.kind)
+        by_delivery[event.delivery_id].append(event)
     outcomes: Counter[str] = Counter()
     for stamp in stamps:
         if stamp.fault == "quota" and stamp.activity == "dispatch" and stamp.now is not None:
-            kinds = by_moment.get((stamp.delivery, stamp.now), [])
-            outcomes[next((k for k in kinds if k in OUTCOMES), "none")] += 1
+            after = (e.kind for e in by_delivery.get(stamp.delivery or -1, []) if e.at >= stamp.now)
+            outcomes[next((kind for kind in after if kind in OUTCOMES), "none")] += 1
     return outcomes
 
 
