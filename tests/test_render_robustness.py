@@ -112,7 +112,7 @@ EVERY_SPEC = tuple(
 LOADER_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}  # the formats the loader accepts
 # The modes each format holds as Pillow writes it; "+t": with a colour marked transparent.
 FORMAT_MODES = {
-    "PNG": ("1", "L", "L+t", "LA", "P", "P+t", "RGB", "RGB+t", "RGBA", "I;16"),
+    "PNG": ("1", "L", "L+t", "LA", "P", "P+t", "RGB", "RGB+t", "RGBA", "I;16", "I;16+t"),
     "JPEG": ("L", "RGB", "CMYK"),
     "WEBP": ("RGB", "RGBA"),
     "GIF": ("1", "L", "P", "P+t"),
