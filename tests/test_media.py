@@ -224,6 +224,17 @@ def test_16_bit_grayscale_png_becomes_8_bit(tmp_path: Path, fmt: str) -> None:
         assert abs(result.convert("L").getpixel((32, 32)) - 30000 // 257) <= 3
 
 
+def test_16_bit_grayscale_png_with_a_transparent_grey_keeps_its_greys(tmp_path: Path) -> None:
+    image = Image.new("I;16", (64, 64), 30000)
+    image.paste(Image.new("I;16", (32, 64), 7))  # the left half: the grey marked transparent
+    source = save(image, tmp_path / "deep.png", transparency=7)
+    variant = variant_of(tmp_path, source, VariantSpec("gray", 64, 64, format="PNG"))
+    with Image.open(variant.path) as result:
+        rgba = result.convert("RGBA")
+    assert close(rgba.getpixel((48, 32)), (30000 // 257,) * 3 + (255,), tolerance=3)
+    assert rgba.getpixel((16, 32))[3] == 0
+
+
 # --- transparency and animation -----------------------------------------------------------
 
 

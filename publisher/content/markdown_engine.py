@@ -265,8 +265,9 @@ class _Restorer:
             if element.tail:
                 element.tail = self._text(element.tail)
             for key, value in element.items():
-                if value is not None:
-                    element.set(key, self._text(value))
+                # attr_list keeps an attribute written without a value (`{name}`) as None,
+                # which no serialiser but Python-Markdown's own accepts: HTML reads it as "".
+                element.set(key, "" if value is None else self._text(value))
 
     def _blocks(self, tree: Element) -> set[int]:
         """A paragraph that is only a placeholder holds stashed HTML (a fenced code block).

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError, features
+from PIL import (
+    Image,
+    ImageCms,
+    ImageFile,
+    ImageMath,
+    ImageOps,
+    UnidentifiedImageError,
+    features,
+)
 
 from publisher.media.spec import MediaError
 
@@ -105,14 +113,28 @@ def _draft(image: ImageFile.ImageFile, needed: Callable[[Size], Size]) -> Size |
 
 def _eight_bit(image: Image.Image) -> Image.Image:
     """L, LA, RGB, RGBA or CMYK: the modes colour conversion and resizing handle."""
+    if image.mode.startswith("I"):
+        return _eight_bit_grey(image)
     if image.mode == "PA" or "transparency" in image.info:
         return image.convert("RGBA")
     if image.mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
         return image
-    if image.mode.startswith("I"):
-        # Pillow's I;16 -> L conversion clips at 255 instead of scaling 16 bits to 8.
-        return image.convert("I").point(lambda value: value / 257).convert("L")
     return image.convert("RGB")
+
+
+def _eight_bit_grey(image: Image.Image) -> Image.Image:
+    """L, or LA when one 16-bit grey is marked transparent.
+
+    Pillow's conversions of I;16 to L, LA or RGBA clip at 255 instead of scaling 16 bits to 8:
+    any grey above 255 of 65 535 would come out white.
+    """
+    wide = image.convert("I")
+    grey = wide.point(lambda value: value / 257).convert("L")
+    transparent = image.info.get("transparency")
+    if isinstance(transparent, int):
+        opaque = ImageMath.lambda_eval(lambda args: (args["wide"] != transparent) * 255, wide=wide)
+        grey.putalpha(opaque.convert("L"))
+    return grey
 
 
 def _to_srgb(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, str | None]:

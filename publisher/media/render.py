@@ -118,12 +118,11 @@ def _layout(size: Size, box: Size, fit: str) -> _Layout:
     width, height = size
     box_w, box_h = box
     if fit == "crop":
-        region_w = min(width, height * box_w / box_h)
-        region_h = region_w * box_h / box_w
+        left, top = _crop_margins(size, box)
+        region_w, region_h = width - 2 * left, height - 2 * top
         scale = min(1.0, box_w / region_w)
-        left, top = (width - region_w) / 2, (height - region_h) / 2
         out = (max(1, round(region_w * scale)), max(1, round(region_h * scale)))
-        return _Layout((left, top, left + region_w, top + region_h), out, out)
+        return _Layout((left, top, width - left, height - top), out, out)
     scale = min(1.0, box_w / width, box_h / height)
     step = math.ceil(1 / scale)
     if step > 1 and 1 / step >= scale * _SNAP:
@@ -131,6 +130,18 @@ def _layout(size: Size, box: Size, fit: str) -> _Layout:
     else:
         out = (max(1, round(width * scale)), max(1, round(height * scale)))
     return _Layout((0, 0, width, height), out, box if fit == "pad" else out)
+
+
+def _crop_margins(size: Size, box: Size) -> tuple[float, float]:
+    """What a centre crop to the box's aspect ratio cuts off each side and off top and bottom.
+
+    The side that is not cut is kept whole, decided in integers: a length worked out from the
+    other side in floating point may come out a hair longer than the source.
+    """
+    (width, height), (box_w, box_h) = size, box
+    if width * box_h > height * box_w:  # wider than the box
+        return (width - height * box_w / box_h) / 2, 0.0
+    return 0.0, (height - width * box_h / box_w) / 2
 
 
 def _compose(decoded: Decoded, spec: VariantSpec, box: Size) -> Image.Image:
