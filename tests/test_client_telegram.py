@@ -455,7 +455,7 @@ def test_the_token_never_appears_in_errors_results_or_logs(
 
 # -- the fake itself: it rejects what Telegram rejects ------------------------------------------
 def api(fake: FakeTelegram, method: str, token: str = TOKEN, **kwargs: Any) -> dict[str, Any]:
-    return requests.post(f"{fake.base_url}/bot{token}/{method}", timeout=5, **kwargs).json()
+    return requests.post(f"{fake.base_url}/bot{token}/{method}", timeout=TIMEOUT, **kwargs).json()
 
 
 def test_fake_checks_tokens_and_methods(fake: FakeTelegram) -> None:
@@ -493,3 +493,74 @@ def test_fake_refuses_albums_outside_two_to_ten(fake: FakeTelegram) -> None:
         data = {"chat_id": CHAT, "media": json.dumps(media)}
         answer = api(fake, "sendMediaGroup", data=data, files={"a": ("a.jpg", b"x")})
         assert answer["description"] == description
+
+
+def test_fake_forwards_and_deletes_as_the_bot_api_does(fake: FakeTelegram) -> None:
+    check = fake.check.id
+    html = '<b>Tiêu đề</b>\n\n<a href="https://bhxh.vn/?a=1&amp;b=2">Xem 😀</a>'
+    posted = api(fake, "sendMessage", data={"chat_id": CHAT, "text": html, "parse_mode": "HTML"})
+    first = posted["result"]["message_id"]
+    other = fake.post_by_someone_else("Tin khác")
+    assert other == first + 1  # one sequence per chat
+
+    copy = api(
+        fake, "forwardMessage", data={"chat_id": check, "from_chat_id": CHAT, "message_id": first}
+    )
+    result = copy["result"]
+    assert (result["message_id"], result["chat"]["id"], result["from"]["id"]) == (
+        1,
+        check,
+        7000000001,
+    )
+    assert result["text"] == "Tiêu đề\n\nXem 😀"
+    assert result["entities"] == [
+        {"type": "bold", "offset": 0, "length": 7},
+        {"type": "text_link", "offset": 9, "length": 6, "url": "https://bhxh.vn/?a=1&b=2"},
+    ]
+    origin = result["forward_origin"]
+    assert (origin["type"], origin["chat"]["id"], origin["message_id"]) == (
+        "channel",
+        fake.channel.id,
+        first,
+    )
+    gone = {"chat_id": check, "from_chat_id": CHAT, "message_id": other + 1}
+    assert api(fake, "forwardMessage", data=gone)["description"] == (
+        "Bad Request: message to forward not found"
+    )
+
+    assert api(fake, "deleteMessage", data={"chat_id": check, "message_id": 1})["result"] is True
+    assert api(fake, "deleteMessage", data={"chat_id": check, "message_id": 1})["description"] == (
+        "Bad Request: message to delete not found"
+    )
+
+    fake.protect_content()
+    assert api(fake, "getChat", data={"chat_id": CHAT})["result"]["has_protected_content"]
+    refused = api(
+        fake, "forwardMessage", data={"chat_id": check, "from_chat_id": CHAT, "message_id": first}
+    )
+    assert refused["description"] == (
+        "Bad Request: message has protected content and can't be forwarded"
+    )
+    assert fake.check.messages == []
+
+
+def test_fake_forwards_an_album_item_alone_without_its_group(
+    fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    album = posts[FOLDER].calls[0]
+    media = [{"type": "photo", "media": f"attach://photo_{i}"} for i in range(2)]
+    media[0] |= {"caption": "<b>Ảnh</b>", "parse_mode": "HTML"}
+    files = {f"photo_{i}": Path(album.files[f"photo_{i}"]).read_bytes() for i in range(2)}
+    data = {"chat_id": CHAT, "media": json.dumps(media)}
+    sent_items = api(fake, "sendMediaGroup", data=data, files=files)["result"]
+    assert sent_items[0]["media_group_id"] == sent_items[1]["media_group_id"]
+    assert sent_items[0]["caption_entities"] == [{"type": "bold", "offset": 0, "length": 3}]
+
+    data = {
+        "chat_id": fake.check.id,
+        "from_chat_id": CHAT,
+        "message_id": sent_items[0]["message_id"],
+    }
+    copy = api(fake, "forwardMessage", data=data)["result"]
+    assert copy["caption"] == "Ảnh" and copy["photo"] == sent_items[0]["photo"]
+    assert "media_group_id" not in copy
