@@ -18,14 +18,24 @@ from publisher.adapters.base import Call, Post
 from publisher.adapters.telegram import TelegramSettings
 from publisher.catalog import Catalog, load_catalog
 from publisher.clients.telegram import (
+    END_OF_CHANNEL,
+    PROBE_WINDOW,
     TelegramClient,
     check_credentials,
     create_client,
     to_publish_error,
 )
+from publisher.content.model import ContentItem
 from publisher.publishing.errors import PublishError
 from publisher.publishing.executor import publish_post
-from publisher.publishing.model import ClientEnv, LookupNotSupported, MemoryStepLog, Receipt
+from publisher.publishing.model import (
+    FOUND_STEP,
+    ClientEnv,
+    LookupNotSupported,
+    MemoryStepLog,
+    Receipt,
+)
+from publisher.publishing.service import PublishService, delivery_key
 from publisher.render.service import Renderer
 from publisher.render.telegram_html import visible_length
 from publisher.store.database import StoredStepLog, open_store
@@ -69,7 +79,9 @@ def fake() -> Iterator[FakeTelegram]:
 @pytest.fixture
 def settings(sample: tuple[Catalog, Renderer], fake: FakeTelegram) -> TelegramSettings:
     configured = sample[0].channels["telegram"].settings
-    return configured.model_copy(update={"api_base": fake.base_url})
+    return configured.model_copy(
+        update={"api_base": fake.base_url, "check_chat_id": str(fake.check.id)}
+    )
 
 
 @pytest.fixture
@@ -123,6 +135,39 @@ def failure(post: Post, client: TelegramClient, steps: Any = None) -> PublishErr
 
 def sent(fake: FakeTelegram, method: str) -> list[tuple[dict[str, str], dict[str, Any]]]:
     return [r.form() for r in fake.requests_to(f"/{method}")]
+
+
+def lose_answer(fake: FakeTelegram, method: str, nth: int = 1, *, acted: bool = True) -> None:
+    """The line drops on the `nth` request to `method`, after Telegram acted on it (or before)."""
+    for _ in range(nth - 1):
+        fake.inject(Fault(path_contains=f"/{method}"))  # answered as usual
+    fake.inject(Fault(drop=True, acted=acted, path_contains=f"/{method}"))
+
+
+def live_service(tmp_path: Path, fake: FakeTelegram) -> tuple[PublishService, ContentItem]:
+    """The sample workspace with Telegram live against `fake`, checking in its officers' chat."""
+    root = copy_sample(tmp_path / "ws")
+    path = root / "channels" / "telegram.yaml"
+    text = path.read_text(encoding="utf-8").replace("mode: outbox", "mode: live")
+    text += f"api_base: {fake.base_url}\ncheck_chat_id: '{fake.check.id}'\n"
+    path.write_text(text, encoding="utf-8")
+    catalog = load_catalog(open_workspace(root, {"TELEGRAM_BOT_TOKEN": TOKEN}))
+    item = catalog.item(FOLDER)
+    assert item is not None
+    store = open_store(tmp_path / "state")
+    return PublishService(catalog, store, timeout=TIMEOUT, state_dir=tmp_path / "state"), item
+
+
+def shown(fake: FakeTelegram) -> list[str]:
+    """What the channel shows, message by message: its text, or its caption."""
+    return [m.get("text") or m.get("caption") or "" for m in fake.channel.messages]
+
+
+def expected(post: Post) -> list[str]:
+    """What the channel shows once `post` is out exactly once."""
+    album, *texts = post.calls
+    captions = [parse_html(m.get("caption", "")).strip() for m in album.payload["media"]]
+    return captions + [parse_html(c.payload["text"]).strip() for c in texts]
 
 
 # -- publishing the sample items --------------------------------------------------------------
@@ -248,6 +293,229 @@ def test_a_dropped_connection_stays_unknown(client: TelegramClient, fake: FakeTe
     assert steps.results == {}
     with pytest.raises(LookupNotSupported):
         client.find_existing(post, steps)
+
+
+@pytest.mark.parametrize("lost", [0, 1])
+def test_a_message_whose_answer_was_lost_is_found_and_not_sent_again(
+    fake: FakeTelegram, tmp_path: Path, lost: int
+) -> None:
+    """An album and two messages; message `lost` reached the channel, its answer did not."""
+    service, item = live_service(tmp_path, fake)
+    lose_answer(fake, "sendMessage", nth=lost + 1)
+    with pytest.raises(PublishError) as caught:
+        service.publish(item, "telegram")
+    assert caught.value.kind == "unknown"
+    ours = fake.channel.messages[-1]["message_id"]
+
+    assert service.record_existing(item, "telegram") == "found"
+    steps = service.store.steps(delivery_key(item, "telegram"))
+    answer = {
+        "message_id": ours,
+        "chat_id": fake.channel.id,
+        "chat_username": fake.channel.username,
+    }
+    assert steps.get(f"message_{lost}") == answer
+    receipt = service.publish(item, "telegram")
+
+    post = service.renderer.render(item, "telegram")
+    assert shown(fake) == expected(post)  # every part exactly once, in order
+    assert len(fake.requests_to("/sendMessage")) == 2
+    assert receipt.remote_id == str(fake.channel.messages[0]["message_id"])
+    forwarded = sent(fake, "forwardMessage")
+    assert [int(f["message_id"]) for f, _ in forwarded] == [ours]
+    assert {f["chat_id"] for f, _ in forwarded} == {str(fake.check.id)}
+    assert fake.check.messages == []  # the copy was deleted from the officers' chat
+
+
+def test_a_message_that_never_went_out_is_not_found_and_sent_once(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    service, item = live_service(tmp_path, fake)
+    lose_answer(fake, "sendMessage", acted=False)
+    with pytest.raises(PublishError):
+        service.publish(item, "telegram")
+    album_end = fake.channel.messages[-1]["message_id"]
+
+    assert service.record_existing(item, "telegram") == "not found"
+    probed = [int(f["message_id"]) for f, _ in sent(fake, "forwardMessage")]
+    assert probed == [album_end + n for n in range(1, END_OF_CHANNEL + 1)]
+    assert fake.requests_to("/deleteMessage") == []  # nothing was forwarded, nothing to delete
+    service.publish(item, "telegram")
+    assert shown(fake) == expected(service.renderer.render(item, "telegram"))
+
+
+@pytest.mark.parametrize("acted", [True, False])
+def test_other_posts_between_ours_are_told_apart(
+    fake: FakeTelegram, tmp_path: Path, acted: bool
+) -> None:
+    """Between the album and message 1 someone posts two posts and deletes them, then quotes
+    message 1's title; after it, someone posts again. Message 1's answer is lost."""
+    service, item = live_service(tmp_path, fake)
+    post = service.renderer.render(item, "telegram")
+    fake.rate_limit(retry_after=1, after=1)  # the album goes out, message 1 waits
+    with pytest.raises(PublishError):
+        service.publish(item, "telegram")
+    for text in ("Deleted one", "Deleted two"):
+        fake.post_by_someone_else(text)
+        fake.channel.messages.pop()  # deleted: two ids in a row hold nothing
+    fake.post_by_someone_else(parse_html(post.calls[1].payload["text"]).split("\n")[0])
+    lose_answer(fake, "sendMessage", acted=acted)
+    with pytest.raises(PublishError):
+        service.publish(item, "telegram")
+    fake.post_by_someone_else("Lịch trực tuần này")
+
+    settled = service.record_existing(item, "telegram")
+
+    assert settled == ("found" if acted else "not found")
+    service.publish(item, "telegram")
+    ours = [text for text in shown(fake) if text in expected(post)]
+    assert ours == expected(post)
+    assert len(fake.channel.messages) == len(expected(post)) + 2
+    assert fake.check.messages == []
+
+
+def test_a_window_full_of_other_posts_is_left_to_an_officer(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    post = posts[FOLDER]
+    steps = MemoryStepLog()
+    fake.rate_limit(retry_after=1, after=1)
+    failure(post, client, steps)
+    for n in range(PROBE_WINDOW):
+        fake.post_by_someone_else(f"Tin số {n}")
+    lose_answer(fake, "sendMessage")
+    failure(post, client, steps)
+
+    with pytest.raises(LookupNotSupported) as caught:
+        client.find_existing(post, steps)
+    assert f"the {PROBE_WINDOW} messages after the last one known" in str(caught.value)
+    assert "message 1 of 2" in str(caught.value)
+    assert len(fake.requests_to("/forwardMessage")) == PROBE_WINDOW
+    assert fake.check.messages == []
+
+
+def test_an_open_first_part_is_left_to_an_officer(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMediaGroup")
+    assert failure(posts[FOLDER], client, steps).kind == "unknown"
+
+    with pytest.raises(LookupNotSupported) as caught:
+        client.find_existing(posts[FOLDER], steps)
+    message = str(caught.value)
+    assert message.startswith('whether the album of 3 photos ("')
+    assert "no earlier message of the post is known" in message
+    assert "'publisher resolve N --published' if it is there" in message
+    assert "'publisher resolve N --not-published' if it is not" in message
+    assert "check_chat_id" not in message  # it is set: it would not help the first part
+    assert fake.requests_to("/forwardMessage") == []
+
+
+def test_without_a_check_chat_the_officer_is_told_to_set_one(
+    settings: TelegramSettings, env: ClientEnv, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    client = create_client(settings.model_copy(update={"check_chat_id": None}), env)
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMessage", nth=2)
+    failure(posts[FOLDER], client, steps)
+
+    with pytest.raises(LookupNotSupported) as caught:
+        client.find_existing(posts[FOLDER], steps)
+    message = str(caught.value)
+    assert message.startswith('whether message 2 of 2 ("')
+    assert "Setting check_chat_id in channels/telegram.yaml" in message
+    assert "lets the tool check this by itself" in message
+    assert fake.requests_to("/forwardMessage") == []
+
+
+def test_a_protected_channel_is_left_to_an_officer(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMessage")
+    failure(posts[FOLDER], client, steps)
+    fake.protect_content()
+
+    with pytest.raises(LookupNotSupported, match="protects its content"):
+        client.find_existing(posts[FOLDER], steps)
+    assert fake.requests_to("/forwardMessage") == []
+
+
+def test_a_refused_forward_is_left_to_an_officer(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    """Protection switched on after getChat answered, or a message that cannot be forwarded."""
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMessage")
+    failure(posts[FOLDER], client, steps)
+    description = "Bad Request: message has protected content and can't be forwarded"
+    body = {"ok": False, "error_code": 400, "description": description}
+    fake.inject(Fault(Response(400, body), path_contains="/forwardMessage"))
+
+    with pytest.raises(
+        LookupNotSupported, match=r"forwarding message \d+ to check_chat_id was refused"
+    ):
+        client.find_existing(posts[FOLDER], steps)
+
+
+def test_a_check_chat_the_bot_left_is_left_to_an_officer(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMessage")
+    failure(posts[FOLDER], client, steps)
+    fake.check.member = False
+
+    with pytest.raises(LookupNotSupported, match="the bot cannot use check_chat_id"):
+        client.find_existing(posts[FOLDER], steps)
+    assert len(fake.channel.messages) == 4  # a lookup never posts to the channel
+
+
+def test_a_lookup_cut_short_is_repeated_not_unknown(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMessage")
+    failure(posts[FOLDER], client, steps)
+    fake.inject(Fault(drop=True, path_contains="/forwardMessage"))
+
+    with pytest.raises(PublishError) as caught:
+        client.find_existing(posts[FOLDER], steps)
+    assert caught.value.kind == "retryable"
+    assert "nothing was posted to the channel" in caught.value.message
+
+
+def test_an_album_after_a_message_is_found_whole(
+    client: TelegramClient, fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    """A post whose album is not its first part: the album's ids are the consecutive ones
+    showing its photos, the first with its caption."""
+    album = posts[FOLDER].calls[0]
+    post = Post("telegram", "test/item", "hash", (text_post("<b>Mở đầu</b>").calls[0], album))
+    steps = MemoryStepLog()
+    lose_answer(fake, "sendMediaGroup")
+    failure(post, client, steps)
+    fake.post_by_someone_else("Sau album")
+
+    found = client.find_existing(post, steps)
+
+    ids = [m["message_id"] for m in fake.channel.messages[1:4]]
+    assert found is not None and found[FOUND_STEP] == "album"
+    assert (found["message_ids"], found["message_id"]) == (ids, ids[0])
+    assert fake.check.messages == []
+
+
+def test_the_receipt_stands_on_what_is_known_when_an_officer_settled_a_part(
+    client: TelegramClient, posts: dict[str, Post]
+) -> None:
+    post = posts[FOLDER]
+    officer = {"settled": "operator", "url": "https://t.me/bhxh_tinh_tin_tuc/205"}
+    message = {"message_id": 206, "chat_id": -1001234567890}
+    results = {"album": officer, "message_0": message, "message_1": {"settled": True}}
+    assert client.receipt(post, results) == ("206", "https://t.me/bhxh_tinh_tin_tuc/206")
+    nothing_known = {"album": officer, "message_0": {"settled": True}, "message_1": officer}
+    assert client.receipt(post, nothing_known) == ("", officer["url"])
 
 
 def test_a_read_timeout_is_unknown_because_telegram_may_have_posted(
@@ -455,7 +723,7 @@ def test_the_token_never_appears_in_errors_results_or_logs(
 
 # -- the fake itself: it rejects what Telegram rejects ------------------------------------------
 def api(fake: FakeTelegram, method: str, token: str = TOKEN, **kwargs: Any) -> dict[str, Any]:
-    return requests.post(f"{fake.base_url}/bot{token}/{method}", timeout=5, **kwargs).json()
+    return requests.post(f"{fake.base_url}/bot{token}/{method}", timeout=TIMEOUT, **kwargs).json()
 
 
 def test_fake_checks_tokens_and_methods(fake: FakeTelegram) -> None:
@@ -493,3 +761,74 @@ def test_fake_refuses_albums_outside_two_to_ten(fake: FakeTelegram) -> None:
         data = {"chat_id": CHAT, "media": json.dumps(media)}
         answer = api(fake, "sendMediaGroup", data=data, files={"a": ("a.jpg", b"x")})
         assert answer["description"] == description
+
+
+def test_fake_forwards_and_deletes_as_the_bot_api_does(fake: FakeTelegram) -> None:
+    check = fake.check.id
+    html = '<b>Tiêu đề</b>\n\n<a href="https://bhxh.vn/?a=1&amp;b=2">Xem 😀</a>'
+    posted = api(fake, "sendMessage", data={"chat_id": CHAT, "text": html, "parse_mode": "HTML"})
+    first = posted["result"]["message_id"]
+    other = fake.post_by_someone_else("Tin khác")
+    assert other == first + 1  # one sequence per chat
+
+    copy = api(
+        fake, "forwardMessage", data={"chat_id": check, "from_chat_id": CHAT, "message_id": first}
+    )
+    result = copy["result"]
+    assert (result["message_id"], result["chat"]["id"], result["from"]["id"]) == (
+        1,
+        check,
+        7000000001,
+    )
+    assert result["text"] == "Tiêu đề\n\nXem 😀"
+    assert result["entities"] == [
+        {"type": "bold", "offset": 0, "length": 7},
+        {"type": "text_link", "offset": 9, "length": 6, "url": "https://bhxh.vn/?a=1&b=2"},
+    ]
+    origin = result["forward_origin"]
+    assert (origin["type"], origin["chat"]["id"], origin["message_id"]) == (
+        "channel",
+        fake.channel.id,
+        first,
+    )
+    gone = {"chat_id": check, "from_chat_id": CHAT, "message_id": other + 1}
+    assert api(fake, "forwardMessage", data=gone)["description"] == (
+        "Bad Request: message to forward not found"
+    )
+
+    assert api(fake, "deleteMessage", data={"chat_id": check, "message_id": 1})["result"] is True
+    assert api(fake, "deleteMessage", data={"chat_id": check, "message_id": 1})["description"] == (
+        "Bad Request: message to delete not found"
+    )
+
+    fake.protect_content()
+    assert api(fake, "getChat", data={"chat_id": CHAT})["result"]["has_protected_content"]
+    refused = api(
+        fake, "forwardMessage", data={"chat_id": check, "from_chat_id": CHAT, "message_id": first}
+    )
+    assert refused["description"] == (
+        "Bad Request: message has protected content and can't be forwarded"
+    )
+    assert fake.check.messages == []
+
+
+def test_fake_forwards_an_album_item_alone_without_its_group(
+    fake: FakeTelegram, posts: dict[str, Post]
+) -> None:
+    album = posts[FOLDER].calls[0]
+    media = [{"type": "photo", "media": f"attach://photo_{i}"} for i in range(2)]
+    media[0] |= {"caption": "<b>Ảnh</b>", "parse_mode": "HTML"}
+    files = {f"photo_{i}": Path(album.files[f"photo_{i}"]).read_bytes() for i in range(2)}
+    data = {"chat_id": CHAT, "media": json.dumps(media)}
+    sent_items = api(fake, "sendMediaGroup", data=data, files=files)["result"]
+    assert sent_items[0]["media_group_id"] == sent_items[1]["media_group_id"]
+    assert sent_items[0]["caption_entities"] == [{"type": "bold", "offset": 0, "length": 3}]
+
+    data = {
+        "chat_id": fake.check.id,
+        "from_chat_id": CHAT,
+        "message_id": sent_items[0]["message_id"],
+    }
+    copy = api(fake, "forwardMessage", data=data)["result"]
+    assert copy["caption"] == "Ảnh" and copy["photo"] == sent_items[0]["photo"]
+    assert "media_group_id" not in copy

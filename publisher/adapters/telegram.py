@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from publisher.adapters.base import Call, Channel, CredentialNames, Post, SocialSettings
 from publisher.content.model import ContentItem
@@ -30,6 +30,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ALBUM_MAX = 10
 PHOTO = VariantSpec("telegram-photo", 2560, 2560, "fit", "JPEG", 9_000_000)
+CHAT_ID = r"^(@[A-Za-z][A-Za-z0-9_]{4,}|-?\d+)$"
 
 
 class TelegramCredentials(CredentialNames):
@@ -38,8 +39,14 @@ class TelegramCredentials(CredentialNames):
 
 class TelegramSettings(SocialSettings):
     credentials: TelegramCredentials = TelegramCredentials()
-    chat_id: str | None = Field(
-        default=None, pattern=r"^(@[A-Za-z][A-Za-z0-9_]{4,}|-?\d+)$", description="@username or id"
+    chat_id: str | None = Field(default=None, pattern=CHAT_ID, description="@username or id")
+    check_chat_id: str | None = Field(
+        default=None,
+        pattern=CHAT_ID,
+        description=(
+            "@username or id of the officers' own chat (a private group) where the bot may "
+            "post: used to check, after an interrupted send, which messages reached the channel"
+        ),
     )
     api_base: str = "https://api.telegram.org"
     max_messages: int = Field(default=4, ge=1, le=20, description="text messages per item")
@@ -47,6 +54,13 @@ class TelegramSettings(SocialSettings):
 
     def live_requirements(self) -> list[str]:
         return [] if self.chat_id else ["chat_id"]
+
+    @model_validator(mode="after")
+    def _check_chat_is_not_the_channel(self) -> TelegramSettings:
+        """Checking forwards the channel's messages to the check chat: never to the channel."""
+        if self.check_chat_id and self.check_chat_id.lower() == (self.chat_id or "").lower():
+            raise ValueError("check_chat_id must name the officers' own chat, not the channel")
+        return self
 
 
 class TelegramChannel(Channel):

@@ -15,6 +15,20 @@
   HTTP status equal to `error_code`; 429 carries `parameters.retry_after`.
 - An album holds 2..10 items (the Bot API documentation's range); the wording of the error
   for a single item is this fake's own.
+- Message ids are sequential in each chat: the channel's, and the officers' group's (`check`),
+  each its own sequence. Messages carry the entities their HTML made (bold, links, ...);
+  Telegram's automatic ones (hashtags, bare URLs) are not modelled.
+- `forwardMessage` (tdlib/telegram-bot-api): the source chat must be readable and hold the
+  message, else 400 "message to forward not found" (also for an id past the channel's end or
+  a deleted message); a channel with protected content refuses with 400 "message has
+  protected content and can't be forwarded"; the bot must be able to post in the target.
+  The copy is a new message of the target chat with the original's text or caption (plain)
+  and entities, its photo sizes and `forward_origin` (type "channel", chat, message_id,
+  date); forwarded alone, an album item loses its `media_group_id` (tdlib groups forwarded
+  items only when two or more are forwarded together).
+- `deleteMessage`: 400 "message to delete not found" when the chat holds no such message; in
+  a group the bot deletes only its own messages ("message can't be deleted").
+- `getChat` tells `has_protected_content` (only when true, as the Bot API does).
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +59,24 @@ _START_TAG = re.compile(r"<([^\s>]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _END_TAG = re.compile(r"</([^\s>]*)\s*>")
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]+);?")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "blockquote": "blockquote",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
 Fields = dict[str, Any]
 Files = dict[str, tuple[str, bytes, str]]
 
@@ -68,35 +100,66 @@ def bad_request(description: str) -> ApiError:
 
 
 @dataclass
-class Channel:
+class Chat:
+    """A chat the bot knows, and every message in it, numbered in the chat's own sequence."""
+
+    id: int
+    title: str
+    type: str
+    username: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(101))
+
+    def json(self) -> dict[str, Any]:
+        chat = {"id": self.id, "type": self.type, "title": self.title}
+        return chat | ({"username": self.username} if self.username else {})
+
+    def named(self, chat_id: str) -> bool:
+        names = [str(self.id)] + ([f"@{self.username}".lower()] if self.username else [])
+        return chat_id.lower() in names
+
+    def message(self, message_id: Any) -> dict[str, Any] | None:
+        return next((m for m in self.messages if str(m["message_id"]) == str(message_id)), None)
+
+
+@dataclass
+class Channel(Chat):
     """The channel the bot posts to, its bot's rights and every message in it."""
 
     id: int = -1001234567890
-    username: str = "bhxh_tinh_tin_tuc"
     title: str = "BHXH tỉnh"
+    type: str = "channel"
+    username: str | None = "bhxh_tinh_tin_tuc"
     admin: bool = True
     can_post: bool = True
     kicked: bool = False
     migrated_to: int | None = None
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    protected: bool = False
 
-    def json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "channel", "title": self.title, "username": self.username}
 
-    def named(self, chat_id: str) -> bool:
-        return chat_id.lower() in (f"@{self.username}".lower(), str(self.id))
+@dataclass
+class Group(Chat):
+    """The officers' private supergroup, where the bot is a member that may post."""
+
+    id: int = -1009876500001
+    title: str = "Cán bộ truyền thông BHXH"
+    type: str = "supergroup"
+    member: bool = True
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
 class FakeTelegram(FakePlatform):
-    """The Bot API for one bot and one channel; `channel.messages` is what was posted."""
+    """The Bot API for one bot, one channel and the officers' group (`check`);
+    `channel.messages` is what was posted."""
 
     def __init__(self, token: str, *, username: str = "bhxh_tinh_bot", bot_id: int = 7000000001):
         super().__init__()
         self.token: str | None = token
         self.bot = {"id": bot_id, "is_bot": True, "first_name": "BHXH tỉnh", "username": username}
         self.channel = Channel()
+        self.check = Group()
+        self.clock = time.time
         self._flood: list[int | None] = []
-        self._ids = itertools.count(101)
         self._groups = itertools.count(13_000_000_000_000_001)
         self._methods: dict[str, Callable[[Fields, Files], Any]] = {
             "getme": lambda fields, files: self.bot,
@@ -105,6 +168,8 @@ class FakeTelegram(FakePlatform):
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
             "sendmediagroup": self._send_media_group,
+            "forwardmessage": self._forward_message,
+            "deletemessage": self._delete_message,
         }
 
     # -- test controls ----------------------------------------------------------------
@@ -120,6 +185,15 @@ class FakeTelegram(FakePlatform):
 
     def migrate(self, new_id: int) -> None:
         self.channel.migrated_to = new_id
+
+    def protect_content(self, protected: bool = True) -> None:
+        """The channel's "Restrict saving content": its messages can no longer be forwarded."""
+        self.channel.protected = protected
+
+    def post_by_someone_else(self, text: str) -> int:
+        """An administrator (not the bot) posts `text` to the channel; its message id."""
+        with self.lock:
+            return self._post(self.channel, {"text": text})["message_id"]
 
     def rate_limit(self, retry_after: int, times: int = 1, *, after: int = 0) -> None:
         """The next `times` sends after `after` successful ones answer 429 (flood control)."""
@@ -151,9 +225,14 @@ class FakeTelegram(FakePlatform):
             ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"), False
         )
         extra = {"accent_color_id": 0, "max_reaction_count": 11}
+        chat = self._chat(fields)
+        if isinstance(chat, Group):  # a private group: only its members see it
+            self._readable(chat)
+        protected = {"has_protected_content": True} if getattr(chat, "protected", False) else {}
         return (
-            self._chat(fields).json()
+            chat.json()
             | extra
+            | protected
             | {"accepted_gift_types": gifts | {"gifts_from_channels": False}}
         )
 
@@ -161,6 +240,8 @@ class FakeTelegram(FakePlatform):
         channel = self._chat(fields)
         if str(fields.get("user_id")) != str(self.bot["id"]):
             raise bad_request("user not found")
+        if isinstance(channel, Group):
+            return {"status": "member" if channel.member else "left", "user": self.bot}
         if channel.kicked:
             return {"status": "kicked", "user": self.bot, "until_date": 0}
         if not channel.admin:
@@ -169,13 +250,14 @@ class FakeTelegram(FakePlatform):
 
     def _send_message(self, fields: Fields, files: Files) -> dict[str, Any]:
         channel = self._sendable(fields)
-        text = parse(fields.get("text") or "", fields.get("parse_mode"))
+        text, entities = parse(fields.get("text") or "", fields.get("parse_mode"))
         if not text:
             raise bad_request("message text is empty")
         if utf16(text) > TEXT_LIMIT:
             raise bad_request("message is too long")
         preview = _json(fields, "link_preview_options", "link preview options")
-        return self._post(channel, {"text": text, "link_preview_options": preview})
+        content = {"text": text, "entities": entities or None, "link_preview_options": preview}
+        return self._post(channel, content)
 
     def _send_photo(self, fields: Fields, files: Files) -> dict[str, Any]:
         channel = self._sendable(fields)
@@ -198,33 +280,68 @@ class FakeTelegram(FakePlatform):
         group = str(next(self._groups))
         return [self._post(channel, c | {"media_group_id": group}) for c in contents]
 
+    def _forward_message(self, fields: Fields, files: Files) -> dict[str, Any]:
+        """The source message first (as the Bot API checks it), then protection, then the
+        target chat: the copy is a new message there, sent by the bot."""
+        source = self._readable(self._chat(fields, "from_chat_id"))
+        original = source.message(fields.get("message_id"))
+        if original is None:
+            raise bad_request("message to forward not found")
+        if isinstance(source, Channel) and source.protected:
+            raise bad_request("message has protected content and can't be forwarded")
+        target = self._sendable(fields)
+        kept = ("text", "entities", "photo", "caption", "caption_entities")
+        origin = {"type": "channel", "chat": source.json(), "message_id": original["message_id"]}
+        origin["date"] = original["date"]
+        copy = {key: original[key] for key in kept if key in original}
+        return self._post(target, copy | {"forward_origin": origin})
+
+    def _delete_message(self, fields: Fields, files: Files) -> bool:
+        chat = self._readable(self._chat(fields))
+        message = chat.message(fields.get("message_id"))
+        if message is None:
+            raise bad_request("message to delete not found")
+        if isinstance(chat, Group) and message.get("from", {}).get("id") != self.bot["id"]:
+            raise bad_request("message can't be deleted")
+        chat.messages.remove(message)
+        return True
+
     # -- checks -----------------------------------------------------------------------------
-    def _chat(self, fields: Fields) -> Channel:
-        chat_id = str(fields.get("chat_id") or "").strip()
+    def _chat(self, fields: Fields, name: str = "chat_id") -> Channel | Group:
+        chat_id = str(fields.get(name) or "").strip()
         if not chat_id:
-            raise bad_request("chat_id is empty")
-        if not self.channel.named(chat_id):
+            raise bad_request(f"{name} is empty")
+        chat = next((c for c in (self.channel, self.check) if c.named(chat_id)), None)
+        if chat is None:
             raise bad_request("chat not found")
-        if self.channel.migrated_to:
-            parameters = {"migrate_to_chat_id": self.channel.migrated_to}
+        if isinstance(chat, Channel) and chat.migrated_to:
+            parameters = {"migrate_to_chat_id": chat.migrated_to}
             raise ApiError(
                 400, "Bad Request: group chat was upgraded to a supergroup chat", parameters
             )
-        return self.channel
+        return chat
 
-    def _sendable(self, fields: Fields) -> Channel:
+    @staticmethod
+    def _readable(chat: Channel | Group) -> Channel | Group:
+        """The bot sees a chat's messages only while it is in the chat."""
+        if isinstance(chat, Group):
+            if not chat.member:
+                raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        elif chat.kicked:
+            raise ApiError(403, "Forbidden: bot was kicked from the channel chat")
+        elif not chat.admin:
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        return chat
+
+    def _sendable(self, fields: Fields) -> Channel | Group:
         """Flood control, then the chat, then the bot's right to post in it."""
         wait = self._flood.pop(0) if self._flood else None
         if wait is not None:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
-        channel = self._chat(fields)
-        if channel.kicked:
-            raise ApiError(403, "Forbidden: bot was kicked from the channel chat")
-        if not channel.admin:
-            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
-        if not channel.can_post:
+        chat = self._readable(self._chat(fields))
+        if isinstance(chat, Channel) and not chat.can_post:
             raise bad_request("need administrator rights in the channel chat")
-        return channel
+        return chat
 
     def _album_item(self, item: Any, files: Files) -> dict[str, Any]:
         if not isinstance(item, dict) or item.get("type") != "photo":
@@ -247,43 +364,66 @@ class FakeTelegram(FakePlatform):
         size = {"width": width, "height": height, "file_size": len(data)}
         return {"file_id": f"AgAC{unique}", "file_unique_id": unique} | size
 
-    def _post(self, channel: Channel, content: dict[str, Any]) -> dict[str, Any]:
-        chat = channel.json()
-        message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat}
-        message |= {"sender_chat": chat} | {k: v for k, v in content.items() if v is not None}
-        channel.messages.append(message)
+    def _post(self, chat: Channel | Group, content: dict[str, Any]) -> dict[str, Any]:
+        """A new message of `chat`, with the chat's next id: a channel signs its posts, in a
+        group the bot is the sender."""
+        about = chat.json()
+        sender = {"sender_chat": about} if isinstance(chat, Channel) else {"from": self.bot}
+        message = {"message_id": next(chat.ids), "date": int(self.clock()), "chat": about}
+        message |= sender | {k: v for k, v in content.items() if v is not None}
+        chat.messages.append(message)
         return message
 
 
 # -- Telegram's HTML parse mode --------------------------------------------------------------
-def parse(text: str, parse_mode: str | None) -> str:
-    """The text Telegram shows, trimmed as Telegram trims it; ApiError as Telegram words it."""
+def parse(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The text Telegram shows, trimmed as Telegram trims it, and its entities; ApiError as
+    Telegram words it."""
     if not parse_mode:
-        return text.strip()
+        return text.strip(), []
     if parse_mode.lower() != "html":
         raise bad_request("unsupported parse_mode")
-    return parse_html(text).strip()
+    shown, entities = parse_html_entities(text)
+    return _trimmed(shown, entities)
 
 
 def parse_html(text: str) -> str:
     """Visible text of Telegram HTML; refuses other tags and unbalanced ones (tdlib parse_html)."""
+    return parse_html_entities(text)[0]
+
+
+def parse_html_entities(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Visible text of Telegram HTML and its entities (offsets and lengths in UTF-16 units)."""
     out: list[str] = []
-    stack: list[str] = []
+    units = 0  # UTF-16 length of `out`
+    stack: list[tuple[str, str, int]] = []  # tag, attributes, where its text starts
+    entities: list[dict[str, Any]] = []
     i = 0
     while i < len(text):
-        if text[i] == "&":
-            decoded, i = _entity(text, i)
-            out.append(decoded)
-        elif text[i] != "<":
-            out.append(text[i])
-            i += 1
-        elif text.startswith("</", i):
-            i = _end_tag(text, i, stack)
+        if text[i] == "<" and text.startswith("</", i):
+            i = _end_tag(text, i, stack, units, entities)
+        elif text[i] == "<":
+            i = _start_tag(text, i, stack, units)
         else:
-            i = _start_tag(text, i, stack)
+            shown, i = _entity(text, i) if text[i] == "&" else (text[i], i + 1)
+            out.append(shown)
+            units += utf16(shown)
     if stack:
-        raise _unparsable(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return "".join(out)
+        raise _unparsable(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    return "".join(out), sorted(entities, key=lambda e: (e["offset"], -e["length"]))
+
+
+def _trimmed(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The text without its surrounding whitespace; entities shifted and cut to fit."""
+    shown = text.strip()
+    start = utf16(text[: len(text) - len(text.lstrip())])
+    kept = []
+    for entity in entities:
+        begin = max(entity["offset"] - start, 0)
+        end = min(entity["offset"] + entity["length"] - start, utf16(shown))
+        if end > begin:
+            kept.append(entity | {"offset": begin, "length": end - begin})
+    return shown, kept
 
 
 def _entity(text: str, i: int) -> tuple[str, int]:
@@ -297,7 +437,7 @@ def _entity(text: str, i: int) -> tuple[str, int]:
     return (_NAMED[name], match.end()) if name in _NAMED else ("&", i + 1)
 
 
-def _start_tag(text: str, i: int, stack: list[str]) -> int:
+def _start_tag(text: str, i: int, stack: list[tuple[str, str, int]], at: int) -> int:
     match = _START_TAG.match(text, i)
     if match is None:
         raise _unparsable(f"Unclosed start tag at byte offset {_offset(text, i)}")
@@ -306,11 +446,13 @@ def _start_tag(text: str, i: int, stack: list[str]) -> int:
         raise _unparsable(f'Unsupported start tag "{name}" at byte offset {_offset(text, i)}')
     if name == "span" and "tg-spoiler" not in match[2]:
         raise _unparsable('Tag "span" must have class "tg-spoiler"')
-    stack.append(name)
+    stack.append((name, match[2], at))
     return match.end()
 
 
-def _end_tag(text: str, i: int, stack: list[str]) -> int:
+def _end_tag(
+    text: str, i: int, stack: list[tuple[str, str, int]], at: int, entities: list[dict[str, Any]]
+) -> int:
     match = _END_TAG.match(text, i)
     offset = _offset(text, i)
     if match is None:
@@ -318,11 +460,28 @@ def _end_tag(text: str, i: int, stack: list[str]) -> int:
     if not stack:
         raise _unparsable(f"Unexpected end tag at byte offset {offset}")
     name = match[1].lower()
-    if name and name != stack[-1]:
-        found = f'expected "</{stack[-1]}>", found "</{name}>"'
+    if name and name != stack[-1][0]:
+        found = f'expected "</{stack[-1][0]}>", found "</{name}>"'
         raise _unparsable(f"Unmatched end tag at byte offset {offset}, {found}")
-    stack.pop()
+    tag, attributes, start = stack.pop()
+    entity: dict[str, Any] = {"type": ENTITY_TYPES.get(tag), "offset": start, "length": at - start}
+    if tag == "a":
+        href = _HREF.search(attributes)
+        url = next((g for g in href.groups() if g is not None), "") if href else ""
+        entity["url"] = _unescaped(url)
+    if entity["type"] and entity["length"] and entity.get("url", True):
+        entities.append(entity)
     return match.end()
+
+
+def _unescaped(value: str) -> str:
+    """An attribute's value with its character references decoded."""
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        shown, i = _entity(value, i) if value[i] == "&" else (value[i], i + 1)
+        out.append(shown)
+    return "".join(out)
 
 
 def _unparsable(reason: str) -> ApiError:
@@ -376,10 +535,10 @@ def _caption(item: Mapping[str, Any]) -> dict[str, Any]:
     raw = item.get("caption")
     if not raw:
         return {}
-    caption = parse(raw, item.get("parse_mode"))
+    caption, entities = parse(raw, item.get("parse_mode"))
     if utf16(caption) > CAPTION_LIMIT:
         raise bad_request("message caption is too long")
-    return {"caption": caption}
+    return {"caption": caption, "caption_entities": entities or None}
 
 
 def _rights(can_post: bool) -> dict[str, bool]:
