@@ -21,6 +21,8 @@ from publisher.preview.mockups import _fold
 from publisher.preview.views import PreviewData
 from publisher.workspace import open_workspace
 
+from .conftest import WorkspaceBuilder
+
 LONG_ARTICLE = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
 
@@ -170,3 +172,33 @@ def test_static_export_has_every_page_with_working_relative_links(
             if reference.startswith(("http://", "https://", "mailto:", "tel:")):
                 continue
             assert (page.parent / unquote(reference)).resolve().exists(), (page.name, reference)
+
+
+def test_an_unplanned_post_says_why_on_its_item_page(workspace: WorkspaceBuilder) -> None:
+    """The portal has one slot, Facebook two: b's Facebook post would link to an article
+    that never goes out, and its page says so (the calendar is years ahead of any clock)."""
+    workspace.write(
+        "schedules.yaml",
+        "timezone: Asia/Ho_Chi_Minh\ncampaigns:\n  - id: t\n    name: T\n"
+        "    start: 2099-12-01\n    end: 2099-12-01\n    channels:\n"
+        "      portal: {slots: [{days: daily, times: ['08:00']}]}\n"
+        "      facebook: {slots: [{days: daily, times: ['09:00', '10:00']}]}\n",
+    )
+    workspace.article("a.md", "title: A\ndate: 2026-11-01\nchannels: [portal, facebook]\n")
+    workspace.article("b.md", "title: B\ndate: 2026-11-02\nchannels: [portal, facebook]\n")
+    data = PreviewData.build(load_catalog(open_workspace(workspace.root, {})), [])
+    item = data.catalog.item("b")
+    assert item is not None
+
+    channels = {c["name"]: c for c in data.item(item, ServerLinks(workspace.root))["channels"]}
+
+    assert channels["facebook"]["warnings"][0] == (
+        "not planned: its portal article has no slot, and this post links to it"
+    )
+    assert channels["portal"]["warnings"][0].startswith("not planned: no free slot")
+    a = data.catalog.item("a")
+    assert a is not None
+    assert not any(
+        w.startswith("not planned") for c in data.item(a, ServerLinks(workspace.root))["channels"]
+        for w in c["warnings"]
+    )

@@ -220,10 +220,16 @@ class PreviewData:
             mock["link"] |= self._link_card(item, links)
         if mock is not None and name == "zalo":
             mock["date"] = item.meta.date.strftime(DATE) if item.meta.date else ""
+        unplaced = [
+            f"not planned: {u.reason}"
+            for u in self.plan.unplaced
+            if u.item_id == item.id and u.channel in (name, None)
+            and self.state(item, name) == "not planned"
+        ]
         return {
             "name": name,
             "label": CHANNEL_TYPES[name].label,
-            "warnings": list(post.warnings),
+            "warnings": [*unplaced, *post.warnings],
             "errors": list(post.errors),
             "counts": [
                 {**c.to_json(), "within": c.within, "percent": c.used * 100 // max(c.limit, 1)}

@@ -30,7 +30,6 @@ OUTCOMES = {
     "unknown": "indeterminate",
     "interrupted": "indeterminate",
 }
-NO_LOOKUP = frozenset({"telegram"})
 
 
 def expected_posts(post: Post) -> int:

@@ -73,7 +73,7 @@ def channel_files(fakes: Platforms, certificate: Path) -> dict[str, str]:
             f"tls_ca_file: {certificate}\n"
         ),
         "telegram": "enabled: true\nmode: live\nchat_id: '@bhxh_tinh_tin_tuc'\n"
-        f"api_base: {fakes.telegram.base_url}\n",
+        f"check_chat_id: '{fakes.telegram.check.id}'\napi_base: {fakes.telegram.base_url}\n",
     }
 
 
