@@ -291,9 +291,7 @@ class Dispatcher:
             moved = self._within_cap(item, delivery, retry)
             if moved is None:
                 text = f"{text}; {self._no_room(delivery, retry)}"
-                return self.deliveries.change(
-                    delivery, "skipped-late", now, text, state="skipped-late", error=text
-                )
+                return self._skip(delivery, now, text)
             retry = moved
             return self.deliveries.change(
                 delivery,
@@ -337,18 +335,11 @@ class Dispatcher:
             return None
         portal = self.deliveries.find(item.id, "portal")
         if portal is None:
-            text = (
-                "waiting for the portal article, which has no place in the calendar yet "
-                "(see 'publisher plan'): this post links to it"
-            )
-            return self.deliveries.change(
+            return self._hold_for_portal(
                 delivery,
-                "waiting-for-portal",
                 now,
-                text,
-                due_at=now + PORTAL_UNKNOWN_WAIT,
-                error=text,
-                error_kind=HELD_BY_PORTAL,
+                "waiting for the portal article, which has no place in the calendar yet "
+                "(see 'publisher plan'): this post links to it",
             )
         if portal.state == "published":
             return None
@@ -362,15 +353,7 @@ class Dispatcher:
         held = _held_because(portal, self.deliveries.pauses())
         if held:
             text = f"waiting for the portal article (#{portal.id}), {held}"
-            return self.deliveries.change(
-                delivery,
-                "waiting-for-portal",
-                now,
-                text,
-                due_at=now + PORTAL_UNKNOWN_WAIT,
-                error=text,
-                error_kind=HELD_BY_PORTAL,
-            )
+            return self._hold_for_portal(delivery, now, text)
         wait_until = max(portal.due_at, now) + PORTAL_WAIT
         released = (
             {"error": None, "error_kind": None} if delivery.error_kind == HELD_BY_PORTAL else {}
@@ -396,9 +379,7 @@ class Dispatcher:
         moved = self._within_cap(item, delivery, until) if item else until
         if moved is None:
             text = f"{reason}; {self._no_room(delivery, until)}"
-            return self.deliveries.change(
-                delivery, "skipped-late", now, text, state="skipped-late", error=text
-            )
+            return self._skip(delivery, now, text)
         return self.deliveries.change(
             delivery,
             "held",
@@ -416,10 +397,29 @@ class Dispatcher:
             return moment
         return self._next_free_slot(item, delivery, moment)
 
+    def _skip(self, delivery: Delivery, now: dt.datetime, why: str) -> Delivery:
+        """Give up on a delivery no slot is left for, with the reason."""
+        return self.deliveries.change(
+            delivery, "skipped-late", now, why, state="skipped-late", error=why
+        )
+
     def _no_room(self, delivery: Delivery, moment: dt.datetime) -> str:
         return (
             f"{moment:%d/%m %H:%M} UTC falls on a day that already has its daily cap of "
             f"{delivery.channel} posts, and no free slot is left"
+        )
+
+    def _hold_for_portal(self, delivery: Delivery, now: dt.datetime, why: str) -> Delivery:
+        """Hold a social post back, with the reason, until someone acts on its article
+        (looked at again hourly: an officer has to do something first)."""
+        return self.deliveries.change(
+            delivery,
+            "waiting-for-portal",
+            now,
+            why,
+            due_at=now + PORTAL_UNKNOWN_WAIT,
+            error=why,
+            error_kind=HELD_BY_PORTAL,
         )
 
     def _handle_lateness(
@@ -441,9 +441,7 @@ class Dispatcher:
         new_time = self._next_free_slot(item, delivery, now)
         if new_time is None:
             text = f"missed by {lateness} and no free slot is left"
-            return self.deliveries.change(
-                delivery, "skipped-late", now, text, state="skipped-late", error=text
-            )
+            return self._skip(delivery, now, text)
         return self.deliveries.change(
             delivery,
             "moved",

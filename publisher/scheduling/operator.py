@@ -105,16 +105,7 @@ def publish_now(
         if delivery.state == "unknown":
             return Outcome(delivery, sent=False)
     if delivery.state != "scheduled":  # failed, skipped-late or cancelled: a fresh try
-        delivery = deliveries.change(
-            delivery,
-            "publish-requested",
-            now,
-            "by an operator",
-            state="scheduled",
-            due_at=now,
-            error=None,
-            error_kind=None,
-        )
+        delivery = _reopen(runner, delivery, "publish-requested", now)
     sent = runner.dispatcher.send(item, delivery, now)
     if sent is not None and _settled_for_now(sent, runner.dispatcher.moment(now)):
         sent = runner.dispatcher.send(item, sent, now)  # the lookup found it: finish the rest
@@ -138,16 +129,7 @@ def retry(runner: CampaignRunner, delivery: Delivery, now: dt.datetime) -> Deliv
             f"cancelled ones can be retried{hint}"
         )
     deliveries = runner.store.deliveries
-    again = deliveries.change(
-        delivery,
-        "retry-requested",
-        now,
-        "by an operator",
-        state="scheduled",
-        due_at=now,
-        error=None,
-        error_kind=None,
-    )
+    again = _reopen(runner, delivery, "retry-requested", now)
     if delivery.error_kind == "auth":
         deliveries.unpause(delivery.channel)
         deliveries.release_held(now)
@@ -238,6 +220,20 @@ def _settle_open_part(
     if open_call is None and published:
         return []  # no part was left open: the officer saw the post, the records could not
     return [c.step for c in post.calls if steps.get(c.step) is None]
+
+
+def _reopen(runner: CampaignRunner, delivery: Delivery, kind: str, now: dt.datetime) -> Delivery:
+    """An officer asks for a delivery that ended to be sent again, now."""
+    return runner.store.deliveries.change(
+        delivery,
+        kind,
+        now,
+        "by an operator",
+        state="scheduled",
+        due_at=now,
+        error=None,
+        error_kind=None,
+    )
 
 
 def _delivery(
