@@ -28,7 +28,7 @@ from publisher.clients.youtube import (
 )
 from publisher.publishing.errors import PublishError
 from publisher.publishing.executor import publish_post
-from publisher.publishing.model import ClientEnv, Receipt
+from publisher.publishing.model import ClientEnv, MemoryStepLog, Receipt, StepLog
 from publisher.publishing.service import PublishService
 from publisher.render.service import Renderer
 from publisher.store.database import Store, open_store
@@ -106,7 +106,10 @@ class World:
         return caught.value
 
     def steps(self, item_id: str) -> dict[str, dict[str, Any]]:
-        return self.store.steps(f"youtube:{item_id}").all()
+        return self.step_log(item_id).all()
+
+    def step_log(self, item_id: str) -> StepLog:
+        return self.store.steps(f"youtube:{item_id}")
 
 
 def make_world(fake: FakeYouTube, tmp: Path, cert: Path, video_size: int | None = None) -> World:
@@ -292,7 +295,7 @@ def test_interrupted_upload_resumes_its_session_and_makes_one_video(
     saved = world.steps(UPLOAD_ITEM)[SESSION_STEP]
     assert saved["progress"] == CHUNK_UNIT and "insert" not in world.steps(UPLOAD_ITEM)
     video_only = dataclasses.replace(post, calls=post.calls[:1])
-    assert world.client().find_existing(video_only, world.steps(UPLOAD_ITEM)) is None
+    assert world.client().find_existing(video_only, world.step_log(UPLOAD_ITEM)) is None
 
     receipt = world.publish(post)  # a new client, as after a restart
     [video] = fake.uploaded_videos()
@@ -311,9 +314,11 @@ def test_dropped_last_chunk_is_unknown_and_settled_without_a_second_video(world:
     error = world.failure(post)
     assert error.kind == "unknown"
     [video] = world.fake.uploaded_videos()
-    client, steps = world.client(), world.steps(UPLOAD_ITEM)
+    client, steps = world.client(), world.step_log(UPLOAD_ITEM)
     video_only = dataclasses.replace(post, calls=post.calls[:1])
-    assert client.find_existing(video_only, {}) == {"id": video["id"]}  # uploads playlist
+    no_session = MemoryStepLog()
+    no_session.attempt("insert")  # noted, as the lost upload was
+    assert client.find_existing(video_only, no_session) == {"id": video["id"]}  # playlist
     assert client.find_existing(video_only, steps) == {"id": video["id"]}  # its session
     assert client.find_existing(post, steps) is None  # the thumbnail is not there yet
 
@@ -350,7 +355,7 @@ def test_failed_thumbnail_is_retried_without_uploading_again(world: World) -> No
     assert (error.kind, error.http_status) == ("unknown", 503)
     assert set(world.steps(UPLOAD_ITEM)) == {SESSION_STEP, "insert"}
     # only the thumbnail is in doubt, and setting it twice is harmless: resend it
-    assert world.client().find_existing(post, world.steps(UPLOAD_ITEM)) is None
+    assert world.client().find_existing(post, world.step_log(UPLOAD_ITEM)) is None
     world.publish(post)
     assert len(world.fake.uploaded_videos()) == 1
     assert len(world.fake.requests_to("/thumbnails/set")) == 2
@@ -502,11 +507,13 @@ def test_wrong_client_secret_is_an_auth_failure(world: World) -> None:
 
 def test_access_token_is_kept_and_refreshed_once_when_rejected(world: World) -> None:
     world.publish(world.post(UPDATE_ITEM))
-    world.client().find_existing(world.post(UPDATE_ITEM), {})  # stored token: no refresh
+    stored_token = world.client()  # the stored token: no refresh
+    stored_token.find_existing(world.post(UPDATE_ITEM), MemoryStepLog())
     assert len(world.fake.requests_to("/token")) == 1
 
     world.fake.expire_tokens()
-    assert world.client().find_existing(world.post(UPDATE_ITEM), {}) == {"id": EXISTING_VIDEO}
+    found = world.client().find_existing(world.post(UPDATE_ITEM), MemoryStepLog())
+    assert found == {"id": EXISTING_VIDEO}
     assert len(world.fake.requests_to("/token")) == 2
     stored = world.store.tokens("youtube").get("access_token")
     assert stored is not None and stored.value in world.fake.access_tokens
@@ -524,9 +531,9 @@ def test_check_credentials_names_the_channel(world: World) -> None:
 
 def test_find_existing_for_an_update_compares_title_and_description(world: World) -> None:
     post = world.post(UPDATE_ITEM)
-    assert world.client().find_existing(post, {}) is None
+    assert world.client().find_existing(post, MemoryStepLog()) is None
     world.publish(post)
-    assert world.client().find_existing(post, {}) == {"id": EXISTING_VIDEO}
+    assert world.client().find_existing(post, MemoryStepLog()) == {"id": EXISTING_VIDEO}
 
 
 class StubFlow:
@@ -648,3 +655,17 @@ def test_auth_signs_in_again_when_google_refuses_the_saved_token(
     assert result.exit_code == 1, result.output
     assert "Remove YOUTUBE_REFRESH_TOKEN from .env" in " ".join(result.output.split())
     assert new_token not in result.output
+
+
+def test_last_years_identical_upload_is_not_taken_for_ours(world: World) -> None:
+    """The same video with the same title and description was uploaded a year ago; our
+    upload's answer and session are lost: the old one is not ours."""
+    post = world.post(UPLOAD_ITEM)
+    world.publish(post)
+    [video] = world.fake.uploaded_videos()
+    video["snippet"]["publishedAt"] = "2025-12-01T01:00:00Z"
+    video_only = dataclasses.replace(post, calls=post.calls[:1])
+    lost = MemoryStepLog()
+    lost.attempt("insert")  # noted now; no session was saved
+
+    assert world.client().find_existing(video_only, lost) is None

@@ -46,7 +46,7 @@ from google.oauth2.credentials import Credentials
 from publisher.adapters.base import Call, Post
 from publisher.adapters.youtube import GOOGLE_TOKEN_URI, YouTubeSettings
 from publisher.publishing.errors import PublishError
-from publisher.publishing.model import ClientEnv, StepLog
+from publisher.publishing.model import ClientEnv, StepLog, made_after_attempt
 from publisher.publishing.placeholders import resolve
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,9 @@ class YouTubeClient:
         try:
             if video_call.step == "update":
                 return self._find_update(video_call.payload)
-            return self._find_insert(video_call.payload, steps.get(SESSION_STEP))
+            return self._find_insert(
+                video_call.payload, steps.get(SESSION_STEP), steps.first_attempt("insert")
+            )
         finally:
             self._keep_token()
 
@@ -229,7 +231,10 @@ class YouTubeClient:
         return items[0]
 
     def _find_insert(
-        self, payload: Mapping[str, Any], session: Mapping[str, Any] | None
+        self,
+        payload: Mapping[str, Any],
+        session: Mapping[str, Any] | None,
+        since: dt.datetime | None,
     ) -> dict[str, Any] | None:
         """The uploaded video: by its upload session when known, else by the uploads playlist."""
         state = self._session_state(session) if session and session.get("uri") else None
@@ -237,17 +242,22 @@ class YouTubeClient:
             return {"id": state["id"]}
         if isinstance(state, int):
             return None  # the upload is unfinished: no video exists yet
-        return self._find_upload(payload.get("snippet") or {})
+        return self._find_upload(payload.get("snippet") or {}, since)
 
-    def _find_upload(self, snippet: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _find_upload(
+        self, snippet: Mapping[str, Any], since: dt.datetime | None
+    ) -> dict[str, Any] | None:
+        """The newest upload with our title and description, added after our first upload
+        request (`since`): last year's identical video is not ours."""
         channel = self.my_channel("contentDetails")
         uploads = channel["contentDetails"]["relatedPlaylists"]["uploads"]
         request = self.service.playlistItems().list(
             part="snippet", playlistId=uploads, maxResults=LOOKUP_LIMIT
         )
         for item in self._execute(request, "read").get("items") or []:
-            if _same_text(item.get("snippet") or {}, snippet):
-                return {"id": item["snippet"]["resourceId"]["videoId"]}
+            found = item.get("snippet") or {}
+            if _same_text(found, snippet) and made_after_attempt(_rfc3339(found), since):
+                return {"id": found["resourceId"]["videoId"]}
         return None
 
     def _find_update(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -291,7 +301,8 @@ class YouTubeClient:
             request = self.service.videos().insert(
                 part=_query(call)["part"], body=_scheduled(payload), media_body=media
             )
-            done = self._resume(request, steps.get(SESSION_STEP), path, payload)
+            since = steps.first_attempt(call.step)
+            done = self._resume(request, steps.get(SESSION_STEP), path, payload, since)
             if done is not None:
                 return done
             return self._upload(request, path, steps)
@@ -309,7 +320,12 @@ class YouTubeClient:
 
     # -- resumable upload -----------------------------------------------------------
     def _resume(
-        self, request: Any, session: dict[str, Any] | None, path: str, payload: dict[str, Any]
+        self,
+        request: Any,
+        session: dict[str, Any] | None,
+        path: str,
+        payload: dict[str, Any],
+        since: dt.datetime | None,
     ) -> dict[str, Any] | None:
         """Continue a saved upload session; the finished video if it already completed."""
         if not session or not session.get("uri"):
@@ -320,7 +336,7 @@ class YouTubeClient:
         if state is None:
             # The session expired (YouTube keeps them about a week): the video exists
             # only if that upload had finished.
-            return self._find_upload(payload.get("snippet") or {})
+            return self._find_upload(payload.get("snippet") or {}, since)
         if session.get("file") == path and session.get("size") == Path(path).stat().st_size:
             request.resumable_uri, request.resumable_progress = session["uri"], state
             log.info("youtube: resuming an upload at byte %d", state)
@@ -665,6 +681,14 @@ def _query(call: Call, steps: StepLog | None = None) -> dict[str, str]:
         return query
     names = {name for value in query.values() for name in _STEP_REFERENCE.findall(value)}
     return resolve(query, {name: steps.get(name) or {} for name in names})
+
+
+def _rfc3339(snippet: Mapping[str, Any]) -> dt.datetime | None:
+    """A snippet's `publishedAt` ("2026-12-01T01:00:00Z"), or None."""
+    try:
+        return dt.datetime.fromisoformat(str(snippet.get("publishedAt")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _same_text(found: Mapping[str, Any], ours: Mapping[str, Any]) -> bool:

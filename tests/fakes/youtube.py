@@ -22,6 +22,7 @@ import itertools
 import re
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -119,8 +120,10 @@ class FakeYouTube(FakePlatform):
         refresh_token: str,
         quota: int = 10_000,
         insert_cost: int = COSTS["videos.insert"],
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         super().__init__()
+        self.now = now
         self.cert_file, self.key_file = cert_file, key_file
         self.client = (client_id, client_secret)
         self.refresh_tokens = {refresh_token}
@@ -395,7 +398,7 @@ class FakeYouTube(FakePlatform):
     def _fresh_snippet(self) -> dict[str, Any]:
         assert self.channel is not None
         return {
-            "publishedAt": f"2026-12-01T01:{len(self.videos):02d}:00Z",
+            "publishedAt": self.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "channelId": self.channel["id"],
             "channelTitle": self.channel["title"],
             "thumbnails": {"default": {"url": "https://i.ytimg.com/vi/x/default.jpg"}},

@@ -522,7 +522,7 @@ def start_platforms(recorder: Recorder, certificate: tuple[Path, Path]) -> Platf
         Portal(now=simulated_now),
         Facebook(clock=lambda: simulated_now().timestamp()),
         Zalo(now=simulated_now, fetch_images=False),  # its images are on the WordPress fake
-        YouTube(*certificate, **YOUTUBE_SECRETS),
+        YouTube(*certificate, **YOUTUBE_SECRETS, now=simulated_now),
         Telegram(TELEGRAM_TOKEN),
     )
     for fake in fakes.all():
