@@ -32,6 +32,8 @@ def load_catalog(workspace: Workspace, workers: int = 1) -> Catalog:
     """`workers` 2 lets a forked process share a cold load (only where no thread runs)."""
     problems = Problems()
     cache = LoadCache(workspace.state_dir / "cache" / CACHE_FILE)
+    if cache.discarded and cache.path is not None:
+        problems.warning(workspace.rel(cache.path), cache.discarded)
     channels = load_channels(workspace, problems)
     schedules = load_schedules(workspace, problems, cache)
     items = load_content(workspace, channels, schedules.zone, problems, workers, cache)

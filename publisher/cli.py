@@ -126,14 +126,21 @@ def publish(ctx: click.Context, item: str, channel: str, dry_run: bool, force: b
     help="Zalo: the callback address registered for the app.",
 )
 @click.option("--no-browser", is_flag=True, help="YouTube: print the consent address instead.")
+@click.option("--reset", is_flag=True, help="Forget the channel's stored tokens first.")
 @click.pass_context
 def auth(
-    ctx: click.Context, channel: str, code: str | None, redirect_uri: str, no_browser: bool
+    ctx: click.Context,
+    channel: str,
+    code: str | None,
+    redirect_uri: str,
+    no_browser: bool,
+    reset: bool,
 ) -> None:
     """Get, refresh or check CHANNEL's credentials."""
     from publisher.commands.auth import run_auth
 
-    ctx.exit(run_auth(workspace_root(ctx), channel, code, redirect_uri, not no_browser))
+    root = workspace_root(ctx)
+    ctx.exit(run_auth(root, channel, code, redirect_uri, not no_browser, reset))
 
 
 @main.command()

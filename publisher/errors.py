@@ -17,3 +17,7 @@ class StoreError(PublisherError):
     """The state store cannot be used as it is; nothing is published until it is fixed."""
 
     exit_code = 2
+
+
+class StoreLocked(StoreError):
+    """Another program holds the state store's lock: waiting may be enough."""

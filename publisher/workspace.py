@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import dotenv_values
+from filelock import FileLock
 
 from publisher.errors import WorkspaceError
 
 STATE_DIR = ".publisher"
+RUN_LOCK_FILE = "run.lock"  # held by the one `publisher run` of a workspace
 WAKE_FILE = "wake"  # touched when the store changed under a running `publisher run`
 SECRET_KEY_VARIABLE = "PUBLISHER_SECRET_KEY"  # seals tokens at rest (publisher.store.sealing)
 
@@ -48,6 +50,11 @@ class Workspace:
             return path.as_posix()
 
 
+def run_lock(workspace: Workspace) -> FileLock:
+    """The lock a running `publisher run` holds (taken without waiting)."""
+    return FileLock(workspace.state_dir / RUN_LOCK_FILE, timeout=0, mode=0o600)
+
+
 def notify_runner(workspace: Workspace) -> None:
     """Tell a running `publisher run` to look at the store now (it watches this file)."""
     wake = workspace.state_dir / WAKE_FILE
@@ -65,7 +72,28 @@ def open_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Work
             f"{root} is not a publisher workspace: it has no content/ folder "
             "(pass --root DIR to choose another folder)"
         )
+    private_state_dir(root / STATE_DIR)
     return Workspace(root, _environment(root / ".env", os.environ if environ is None else environ))
+
+
+def private_state_dir(path: Path) -> Path:
+    """The state folder, made if missing and readable by its owner only (it holds tokens).
+
+    A file where the folder should be stops every command with what to do.
+    """
+    if path.exists() and not path.is_dir():
+        raise WorkspaceError(
+            f"{path} is a file, but publisher keeps its state in a folder of that name: "
+            "move the file aside (publisher makes the folder anew)"
+        )
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise WorkspaceError(f"cannot make or use the state folder {path}: {reason}") from None
+    return path
 
 
 def _environment(env_file: Path, environ: Mapping[str, str]) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +12,10 @@ import pytest
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The key that signs caches, for the tests and the processes they start: never the user's own.
+os.environ.setdefault(
+    "PUBLISHER_CACHE_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="publisher-key-")) / "cache.key")
+)
 
 CHANNEL_FILES = {
     "portal": "enabled: true\nmode: outbox\nbase_url: https://bhxh.example.gov.vn\n",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,14 +14,18 @@ import pytest
 from publisher.catalog import Catalog, load_catalog
 from publisher.commands.check import add_render_problems
 from publisher.content import loader
-from publisher.content.loadcache import CACHE_FILE, LoadCache
+from publisher.content.loadcache import CACHE_FILE, MAGIC, LoadCache, _version
 from publisher.content.markdown import MarkdownError
 from publisher.parallel import share_work
+from publisher.signing import sign
 from publisher.workspace import open_workspace
 
 from .conftest import WorkspaceBuilder, copy_sample
 
 BROKEN = "title: Hỏng\nchannels: [portal]\nnot_a_key: 1\n"
+CACHE_PATH = f".publisher/cache/{CACHE_FILE}"
+DISCARDED = "the load cache was not used and is rebuilt"
+NOT_OURS = "it was not written by publisher for this user, or was altered"
 
 
 def outcome(catalog: Catalog) -> dict[str, Any]:
@@ -102,6 +108,63 @@ def test_a_cache_from_other_code_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / CACHE_FILE
     path.write_bytes(b"not a pickle")
     assert LoadCache(path).known == {}
+
+
+class _Payload:
+    """Unpickled, it runs a shell command: what a planted cache file would carry."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_planted_cache_runs_nothing_and_is_rebuilt_with_a_note(sample: Path) -> None:
+    """A workspace from a shared drive carried a cache that ran `os.system` on `check`."""
+    marker = sample.parent / "ran"
+    path = sample / ".publisher" / "cache" / CACHE_FILE
+    path.parent.mkdir(parents=True)
+    evil = pickle.dumps((_Payload(marker), {b"k": pickle.dumps(_Payload(marker))}))
+    for planted in (evil, MAGIC + evil, MAGIC + b"\0" * 32 + evil):
+        path.write_bytes(planted)
+        catalog = load(sample)
+        assert not marker.exists()
+        notes = [p.message for p in catalog.problems.warnings if p.file == CACHE_PATH]
+        assert notes == [f"{DISCARDED}: {NOT_OURS}"]
+    assert [p for p in load(sample).problems.warnings if p.file == CACHE_PATH] == []  # rebuilt
+
+
+def test_a_signed_cache_may_only_build_what_the_loader_makes(tmp_path: Path) -> None:
+    """Even under this user's signature, a cache that would call a function is refused,
+    whether the file or one of its entries carries it."""
+    marker = tmp_path / "ran"
+    path = tmp_path / CACHE_FILE
+    digest = hashlib.blake2b(b"markdown\0body", digest_size=16).digest()
+    for payload in (_Payload(marker), (_version(), {digest: pickle.dumps(_Payload(marker))})):
+        signed = sign(pickle.dumps(payload))
+        assert signed is not None
+        path.write_bytes(MAGIC + signed)
+        cache = LoadCache(path)
+        assert cache.remember("markdown", "body", lambda: "computed anew") == "computed anew"
+        assert not marker.exists()
+        assert cache.discarded is not None and "(UnpicklingError)" in cache.discarded
+
+
+@pytest.mark.parametrize("damage", ["empty", "cut", "garbage"])
+def test_a_damaged_cache_is_rebuilt_not_a_crash(sample: Path, damage: str) -> None:
+    cold = outcome(load(sample))
+    path = sample / ".publisher" / "cache" / CACHE_FILE
+    data = path.read_bytes()
+    broken = {"empty": b"", "cut": data[: len(data) // 2], "garbage": os.urandom(300)}
+    path.write_bytes(broken[damage])
+
+    again = outcome(load(sample))
+
+    added = [p for p in again["problems"] if p not in cold["problems"]]
+    assert [p["file"] for p in added] == [CACHE_PATH]
+    assert added[0]["message"].startswith(DISCARDED)
+    assert outcome(load(sample)) == cold  # rebuilt: the next run is clean again
 
 
 def test_a_shared_cold_run_reports_what_a_serial_one_does(sample: Path, tmp_path: Path) -> None:

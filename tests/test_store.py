@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -173,3 +176,151 @@ def test_the_journal_keeps_every_publication_and_skips_a_torn_line(tmp_path: Pat
         ("a", "portal"): {"item": "a", "channel": "portal", "url": "https://x/a-2/"}
     }
     assert oct((tmp_path / "journal.jsonl").stat().st_mode & 0o777) == "0o600"
+
+
+# -- every way a store can be damaged stops the tool with what to do -------------------------
+def _half(state: Path) -> None:
+    data = (state / "state.db").read_bytes()
+    (state / "state.db").write_bytes(data[: len(data) // 2])
+
+
+def _garbage_header(state: Path) -> None:
+    data = (state / "state.db").read_bytes()
+    (state / "state.db").write_bytes(b"not a database at all!!!" + data[24:])
+
+
+def _wrong_schema(state: Path) -> None:
+    with sqlite3.connect(state / "state.db") as connection:
+        connection.execute("DROP TABLE events")
+        connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, what TEXT)")
+
+
+def _bad_date(state: Path) -> None:
+    with sqlite3.connect(state / "state.db") as connection:
+        connection.execute("UPDATE deliveries SET due_at = 'not a date'")
+
+
+def _bad_json(state: Path) -> None:
+    with sqlite3.connect(state / "state.db") as connection:
+        connection.execute("UPDATE steps SET result = '{not json'")
+
+
+def _newer(state: Path) -> None:
+    with sqlite3.connect(state / "state.db") as connection:
+        connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+
+
+def _folder(state: Path) -> None:
+    (state / "state.db").unlink()
+    (state / "state.db").mkdir()
+
+
+def _state_file(state: Path) -> None:
+    shutil.rmtree(state)
+    state.write_text("not a folder")
+
+
+DAMAGE = {
+    "cut in half": (_half, r"cannot be read \(database disk image is malformed\)"),
+    "header overwritten": (_garbage_header, r"cannot be read \(file is not a database\)"),
+    "a table not ours": (_wrong_schema, r"its table 'events' lacks the column\(s\)"),
+    "a date that is none": (_bad_date, r"holds a value it cannot read|that are not dates"),
+    "JSON that is none": (_bad_json, r"holds a value it cannot read|that are not JSON"),
+    "a newer schema": (_newer, r"newer than this publisher"),
+    "a folder for state.db": (_folder, r"is a folder, not the store's file: move it aside"),
+    ".publisher a file": (_state_file, r"is a file, but publisher keeps its state in a folder"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_store_stops_every_command_with_what_to_do(
+    workspace: WorkspaceBuilder, damage: str
+) -> None:
+    state = published_small(workspace)
+    workspace.article("b.md", "title: Bài B\n")
+    for suffix in ("-wal", "-shm"):
+        (state / f"state.db{suffix}").unlink(missing_ok=True)
+    damage_it, message = DAMAGE[damage]
+    damage_it(state)
+    outbox_before = sorted((state / "outbox").rglob("*")) if state.is_dir() else []
+
+    for command in (["status"], ["plan"], ["publish", "b", "--channel", "portal"], ["retry", "1"]):
+        result = CliRunner().invoke(main, ["--root", str(workspace.root), *command])
+        assert result.exit_code == 2, (command, result.output)
+        assert re.search(message, result.output), (command, result.output)
+        assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    service = subprocess.run(  # the service stops at once: no crash loop, nothing published
+        [sys.executable, "-m", "publisher", "--root", str(workspace.root), "run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert service.returncode == 2, service.stderr
+    assert re.search(message, service.stderr) and "Traceback" not in service.stderr
+    if state.is_dir():
+        assert sorted((state / "outbox").rglob("*")) == outbox_before  # nothing published
+
+
+def test_a_store_locked_by_another_program_says_so(workspace: WorkspaceBuilder) -> None:
+    state = published_small(workspace)
+    workspace.article("b.md", "title: Bài B\n")
+    holder = sqlite3.connect(state / "state.db", timeout=0, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # a database browser with a write open
+    try:  # reading still works (WAL); writing waits for the lock, then says who holds it
+        command = ["publish", "b", "--channel", "portal"]
+        result = CliRunner().invoke(main, ["--root", str(workspace.root), *command])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 2, result.output
+    assert "is locked by another program" in result.output
+
+
+def test_the_state_folder_and_its_secrets_are_private(workspace: WorkspaceBuilder) -> None:
+    state = workspace.root / ".publisher"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)  # as an older version, or a copy, left it
+    published_small(workspace)
+    store = open_store(state)
+    store.close()
+
+    assert state.stat().st_mode & 0o777 == 0o700
+    for name in ("state.db", "journal.jsonl"):
+        assert (state / name).stat().st_mode & 0o077 == 0, name
+    if (state / "state.db-wal").exists():
+        assert (state / "state.db-wal").stat().st_mode & 0o077 == 0
+
+
+def test_a_key_that_is_no_key_is_named_not_a_traceback(workspace: WorkspaceBuilder) -> None:
+    workspace.article("a.md", "title: Bài A\n")
+    for command in (["status"], ["plan"], ["auth", "zalo"]):
+        result = CliRunner().invoke(
+            main, ["--root", str(workspace.root), *command], env={"PUBLISHER_SECRET_KEY": "dummy"}
+        )
+        assert result.exit_code == 2, (command, result.output)
+        assert "PUBLISHER_SECRET_KEY is not a key" in result.output
+
+
+def test_tokens_sealed_with_another_key_are_explained_and_can_be_forgotten(
+    workspace: WorkspaceBuilder,
+) -> None:
+    from cryptography.fernet import Fernet
+
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    store = open_store(workspace.root / ".publisher", secret_key=first)
+    store.tokens("zalo").put("refresh_token", "a-refresh-token")
+    store.close()
+    workspace.write("channels/zalo.yaml", "enabled: true\nmode: live\n")
+    env = {"PUBLISHER_SECRET_KEY": second, "ZALO_APP_ID": "1", "ZALO_APP_SECRET": "s"}
+
+    refused = CliRunner().invoke(main, ["--root", str(workspace.root), "auth", "zalo"], env=env)
+
+    assert refused.exit_code == 2, refused.output
+    assert "sealed with another key" in refused.output
+    assert "publisher auth zalo --reset" in refused.output
+    store = open_store(workspace.root / ".publisher", secret_key=second)
+    try:
+        store.tokens("zalo").forget()
+        assert store.tokens("zalo").get("refresh_token") is None
+    finally:
+        store.close()

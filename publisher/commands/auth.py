@@ -26,13 +26,20 @@ from publisher.publishing.model import ClientEnv
 from publisher.publishing.service import secrets_for
 from publisher.store.database import Store, open_workspace_store
 from publisher.store.deliveries import utcnow
-from publisher.store.sealing import SECRET_KEY_VARIABLE, new_key
+from publisher.store.sealing import SECRET_KEY_VARIABLE, SealError, new_key
 from publisher.workspace import notify_runner, open_workspace
 
 ZALO_PKCE_FILE = "zalo-pkce.json"
 
 
-def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, browser: bool) -> int:
+def run_auth(
+    root: Path,
+    channel: str,
+    code: str | None,
+    redirect_uri: str,
+    browser: bool,
+    reset: bool = False,
+) -> int:
     catalog = load_catalog(open_workspace(root))
     config = catalog.channels[channel]
     if channel == "portal" and not getattr(config.settings, "wordpress_url", None):
@@ -48,6 +55,9 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
     store = open_workspace_store(catalog.workspace)
     env = ClientEnv(secrets=secrets, tokens=store.tokens(channel), state_dir=state_dir)
     module = importlib.import_module(f"publisher.clients.{channel}")
+    if reset:
+        store.tokens(channel).forget()
+        console().print(f"{channel}: the stored tokens were forgotten")
     try:
         if channel == "zalo":
             description = _zalo(module, config.settings, env, code, redirect_uri)
@@ -60,6 +70,8 @@ def run_auth(root: Path, channel: str, code: str | None, redirect_uri: str, brow
         error = error.redacted(config.settings.credentials.secret_values(secrets))
         console().print(f"[red]{channel}: credentials not working: {error}[/]")
         return 1
+    except SealError as error:
+        raise WorkspaceError(f"{channel}: {error}".replace("<channel>", channel)) from None
     finally:
         store.close()
     notify_runner(catalog.workspace)

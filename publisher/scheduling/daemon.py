@@ -17,13 +17,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
-from publisher.errors import WorkspaceError
+from publisher.errors import StoreError, StoreLocked, WorkspaceError
 from publisher.scheduling.runner import CampaignRunner
 from publisher.store.deliveries import utcnow
 from publisher.watching import Debounced, watch_workspace
-from publisher.workspace import Workspace, open_workspace
+from publisher.workspace import Workspace, open_workspace, run_lock
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 60
@@ -43,16 +43,17 @@ class Service:
         self.runner: CampaignRunner | None = None
         self.scheduler = None
         self.observer = None
+        self.failure: StoreError | None = None  # a damaged store stopped the service
 
     def run(self) -> None:
-        lock = FileLock(self.workspace.state_dir / "run.lock", timeout=0)
-        self.workspace.state_dir.mkdir(parents=True, exist_ok=True)
+        """Work until stopped; a store found damaged meanwhile stops it with that error."""
+        lock = run_lock(self.workspace)
         try:
             lock.acquire()
         except Timeout:
             raise WorkspaceError(
                 "another 'publisher run' is already working on this workspace; stop it first "
-                f"(lock: {self.workspace.state_dir / 'run.lock'})"
+                f"(lock: {lock.lock_file})"
             ) from None
         try:
             self._start()
@@ -60,6 +61,8 @@ class Service:
         finally:
             self._stop()
             lock.release()
+        if self.failure is not None:
+            raise self.failure
 
     def stop(self, *_: object) -> None:
         log.info("stopping after the current delivery")
@@ -85,9 +88,25 @@ class Service:
         log.info("running; next post due %s", self.runner.store.deliveries.next_due())
 
     def work(self) -> None:
-        """One tick, then the alarm set for the next due delivery."""
-        if self.stopping.is_set() or self.runner is None:
-            return
+        """One tick, then the alarm set for the next due delivery. A locked store is tried
+        again at the next heartbeat; a damaged one stops the service (nothing publishes)."""
+        if not self.stopping.is_set() and self.runner is not None:
+            self._guarded(self._tick)
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        """Run `action`; a locked store waits for the next heartbeat, a damaged one stops
+        the service."""
+        try:
+            action()
+        except StoreLocked as exc:
+            log.warning("%s", exc)
+        except StoreError as exc:
+            log.error("%s", exc)
+            self.failure = exc
+            self.stopping.set()
+
+    def _tick(self) -> None:
+        assert self.runner is not None
         with self._work_lock:
             report = self.runner.tick(self.clock())
             for delivery in report.published:
@@ -117,11 +136,15 @@ class Service:
         """Read the workspace again and announce what is new, then work."""
         if self.stopping.is_set() or self.runner is None:
             return
+        self._guarded(self._replan_now)
+        self.work()
+
+    def _replan_now(self) -> None:
+        assert self.runner is not None
         with self._work_lock:
             catalog = self.runner.reload()
             self.runner.announce(self.clock())
             log.info("workspace changed: %d items, plan updated", len(catalog.items))
-        self.work()
 
     def _stop(self) -> None:
         self._replan.cancel()

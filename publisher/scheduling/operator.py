@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
 from publisher.content.model import ContentItem
 from publisher.errors import PublisherError
@@ -21,10 +21,9 @@ from publisher.planning.planner import make_plan, pinned_time
 from publisher.publishing.service import delivery_key
 from publisher.scheduling.runner import CampaignRunner
 from publisher.store.deliveries import Delivery
-from publisher.workspace import Workspace
+from publisher.workspace import Workspace, run_lock
 
 MANUAL_CAMPAIGN = "manual"  # the campaign of a post published by hand outside the plan
-RUN_LOCK = "run.lock"
 
 
 class Refused(PublisherError):
@@ -47,7 +46,7 @@ class Outcome:
 
 def runner_active(workspace: Workspace) -> bool:
     """Whether a `publisher run` holds this workspace's run lock right now."""
-    lock = FileLock(workspace.state_dir / RUN_LOCK, timeout=0)
+    lock = run_lock(workspace)
     try:
         lock.acquire()
     except Timeout:

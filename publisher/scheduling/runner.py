@@ -55,8 +55,10 @@ class CampaignRunner:
         self.seed = seed
         self.clock = clock
         self.workers = workers if workers is not None else workers_setting(workspace)
-        self.store: Store = (
-            open_store(state_dir) if state_dir is not None else open_workspace_store(workspace)
+        self.store: Store = (  # checked whole: a runner sends
+            open_store(state_dir, verify=True)
+            if state_dir is not None
+            else open_workspace_store(workspace)
         )
         if clock is not None:
             self.store.clock = clock

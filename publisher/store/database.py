@@ -16,15 +16,15 @@ from typing import Any
 from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DatabaseError
 
 from publisher.errors import StoreError
 from publisher.store import schema
+from publisher.store.damage import RESTORE, reading, translate_errors, where
 from publisher.store.deliveries import DeliveryStore, journal_entry
 from publisher.store.journal import JOURNAL_FILE, Journal
 from publisher.store.sealing import SECRET_KEY_VARIABLE, Sealer
 from publisher.store.tokens import TokenStore
-from publisher.workspace import Workspace
+from publisher.workspace import Workspace, private_state_dir
 
 DATABASE_URL_VARIABLE = "PUBLISHER_DATABASE_URL"
 STATE_FILE = "state.db"
@@ -57,11 +57,13 @@ class Store:
         self.engine.dispose()
 
 
-def open_workspace_store(workspace: Workspace) -> Store:
+def open_workspace_store(workspace: Workspace, verify: bool = True) -> Store:
     """The workspace's store: PUBLISHER_DATABASE_URL (environment or .env) if set, for
-    example a PostgreSQL URL, else SQLite in `.publisher/`."""
+    example a PostgreSQL URL, else SQLite in `.publisher/`. `verify`: check every value
+    publishing relies on first (see `open_store`); a command stops on a damaged store."""
     url = workspace.env.get(DATABASE_URL_VARIABLE) or None
-    return open_store(workspace.state_dir, url, workspace.env.get(SECRET_KEY_VARIABLE) or None)
+    key = workspace.env.get(SECRET_KEY_VARIABLE) or None
+    return open_store(workspace.state_dir, url, key, verify=verify)
 
 
 def open_store(
@@ -69,42 +71,61 @@ def open_store(
     url: str | None = None,
     secret_key: str | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    verify: bool = False,
 ) -> Store:
     """Open (and create or migrate) the store; `url` defaults to SQLite in `state_dir`.
+    With `verify` (before anything is sent), every date and JSON value of the rows
+    publishing reads is checked too.
 
     Creation and migration hold a lock in `state_dir`, so commands started together never
     race to create the tables. A SQLite store that is empty while its journal shows it
     existed, or that cannot be read, is refused with what to do (StoreError): starting
     afresh would publish everything again.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_state_dir(state_dir)
     journal = Journal(state_dir / JOURNAL_FILE)
     database = state_dir / STATE_FILE
+    sealer = Sealer(secret_key)
     with _creation_lock(state_dir):
         if url is None:
             _refuse_an_emptied_store(database, journal)
         engine = create_engine(url or f"sqlite:///{database}")
+        place = where(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", translate_errors(place))
         try:
             with engine.begin() as connection:
                 _, store_id = schema.migrate(connection)
-        except (DatabaseError, schema.NewerStoreError) as exc:
+                if verify:
+                    schema.check_values(connection)
+        except (schema.NewerStoreError, schema.SchemaMismatch) as exc:
             engine.dispose()
-            raise _unusable(url, database, exc) from None
-        store = Store(engine, state_dir / "locks", Sealer(secret_key), store_id, clock, journal)
+            raise StoreError(f"the state store {place}: {exc}; {RESTORE}.") from None
+        except StoreError:
+            engine.dispose()
+            raise
+        if url is None:
+            database.chmod(0o600)  # it holds tokens; SQLite gives its WAL the same mode
+        store = Store(engine, state_dir / "locks", sealer, store_id, clock, journal)
         if not journal.exists():
             _start_journal(store)
     return store
 
 
 def _creation_lock(state_dir: Path) -> FileLock:
-    (state_dir / "locks").mkdir(parents=True, exist_ok=True)
-    return FileLock(state_dir / "locks" / "store.lock", timeout=120)
+    (state_dir / "locks").mkdir(mode=0o700, exist_ok=True)
+    return FileLock(state_dir / "locks" / "store.lock", timeout=120, mode=0o600)
 
 
 def _refuse_an_emptied_store(database: Path, journal: Journal) -> None:
-    """A zero-byte state.db beside a journal: the store existed and lost its contents."""
+    """A zero-byte state.db beside a journal: the store existed and lost its contents.
+    (A folder in its place is refused too.)"""
+    if database.is_dir():
+        raise StoreError(
+            f"the state store {database} is a folder, not the store's file: move it aside "
+            "(and restore state.db from a backup, if there is one)"
+        )
     if journal.exists() and database.is_file() and database.stat().st_size == 0:
         raise StoreError(
             f"the state store {database} is empty, but this workspace had one (see "
@@ -112,18 +133,6 @@ def _refuse_an_emptied_store(database: Path, journal: Journal) -> None:
             "Restore state.db from a backup, or move the empty file aside to start a new "
             "store (posts recorded in the journal stay published)."
         )
-
-
-def _unusable(url: str | None, database: Path, exc: Exception) -> StoreError:
-    where = database if url is None else "the database of PUBLISHER_DATABASE_URL"
-    if isinstance(exc, schema.NewerStoreError):
-        return StoreError(f"{where}: {exc}")
-    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-    return StoreError(
-        f"the state store {where} cannot be read ({reason}): nothing is published. Restore it "
-        "from a backup, or move it aside to start a new store (posts recorded in the journal "
-        "stay published)."
-    )
 
 
 def _start_journal(store: Store) -> None:
@@ -173,7 +182,7 @@ class StoredStepLog:
         query = select(table.c.result).where(
             table.c.delivery == self.delivery, table.c.step == step
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return connection.execute(query).scalar()
 
     def record(self, step: str, result: dict[str, Any]) -> None:
@@ -219,7 +228,7 @@ class StoredStepLog:
         query = select(table.c.step, table.c.result).where(
             table.c.delivery == self.delivery, table.c.step.not_like(ATTEMPT_PREFIX + "%")
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return {row.step: row.result for row in connection.execute(query)}
 
     def clear(self) -> None:

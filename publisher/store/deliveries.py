@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, Row, and_, func, or_, select
 
 from publisher.store import schema
+from publisher.store.damage import reading
 from publisher.store.journal import Journal
 
 State = Literal[
@@ -110,26 +111,26 @@ class DeliveryStore:
         query = select(schema.deliveries).order_by(
             schema.deliveries.c.due_at, schema.deliveries.c.id
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def get(self, delivery_id: int) -> Delivery | None:
         query = select(schema.deliveries).where(schema.deliveries.c.id == delivery_id)
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             row = connection.execute(query).first()
         return Delivery.from_row(row) if row else None
 
     def find(self, item_id: str, channel: str) -> Delivery | None:
         table = schema.deliveries
         query = select(table).where(table.c.item_id == item_id, table.c.channel == channel)
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             row = connection.execute(query).first()
         return Delivery.from_row(row) if row else None
 
     def in_state(self, *states: State) -> list[Delivery]:
         table = schema.deliveries
         query = select(table).where(table.c.state.in_(states)).order_by(table.c.due_at, table.c.id)
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def published_urls(self, channel: str) -> dict[str, str]:
@@ -138,7 +139,7 @@ class DeliveryStore:
         query = select(table.c.item_id, table.c.url).where(
             table.c.channel == channel, table.c.state == "published", table.c.url.is_not(None)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return {row.item_id: row.url for row in connection.execute(query)}
 
     def due(self, now: dt.datetime) -> list[Delivery]:
@@ -148,7 +149,7 @@ class DeliveryStore:
             .where(and_(table.c.state == "scheduled", table.c.due_at <= now))
             .order_by(table.c.due_at, table.c.id)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def next_due(self) -> dt.datetime | None:
@@ -160,7 +161,7 @@ class DeliveryStore:
             or_(table.c.state == "scheduled", _lookup_pending(table)),
             table.c.channel.not_in(paused),
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return connection.execute(query).scalar()
 
     def lookups_due(self, now: dt.datetime) -> list[Delivery]:
@@ -171,7 +172,7 @@ class DeliveryStore:
             .where(_lookup_pending(table), table.c.due_at <= now)
             .order_by(table.c.due_at, table.c.id)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [Delivery.from_row(row) for row in connection.execute(query)]
 
     def events(self, delivery_id: int | None = None) -> list[Event]:
@@ -179,7 +180,7 @@ class DeliveryStore:
         query = select(table).order_by(table.c.id)
         if delivery_id is not None:
             query = query.where(table.c.delivery_id == delivery_id)
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [
                 Event(r.delivery_id, r.at, r.kind, r.state, r.attempt, r.detail)
                 for r in connection.execute(query)
@@ -315,7 +316,7 @@ class DeliveryStore:
 
     def pauses(self) -> dict[str, tuple[str, dt.datetime]]:
         table = schema.channel_pauses
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return {r.channel: (r.reason, r.paused_at) for r in connection.execute(select(table))}
 
     # -- waits a platform asked for --------------------------------------------------------
@@ -332,7 +333,7 @@ class DeliveryStore:
     def holds(self) -> dict[str, tuple[dt.datetime, str]]:
         """Each held channel's (until, reason), those already over included."""
         table = schema.channel_holds
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return {r.channel: (r.until, r.reason) for r in connection.execute(select(table))}
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    inspect,
     select,
 )
 
@@ -147,6 +148,10 @@ class NewerStoreError(RuntimeError):
     """The store was written by a newer publisher."""
 
 
+class SchemaMismatch(RuntimeError):
+    """The store's tables are not the ones this publisher made (not ours, or damaged)."""
+
+
 def migrate(connection: Connection) -> tuple[int, str]:
     """Create missing tables, run pending migrations; the schema version and the store's id.
 
@@ -172,7 +177,22 @@ def migrate(connection: Connection) -> tuple[int, str]:
         connection.execute(
             meta.update().where(meta.c.key == "schema_version").values(value=str(version))
         )
+    _check_tables(connection)
     return version, _store_id(connection)
+
+
+def _check_tables(connection: Connection) -> None:
+    """Every table with every column this version reads (a table made by something else
+    under one of our names would fail later, in the middle of publishing)."""
+    found = inspect(connection)
+    for table in metadata.sorted_tables:
+        columns = {column["name"] for column in found.get_columns(table.name)}
+        missing = sorted({column.name for column in table.columns} - columns)
+        if missing:
+            raise SchemaMismatch(
+                f"its table '{table.name}' lacks the column(s) {', '.join(missing)}: it was not "
+                "made by this publisher, or it was edited"
+            )
 
 
 def _store_id(connection: Connection) -> str:
@@ -183,3 +203,32 @@ def _store_id(connection: Connection) -> str:
     new = uuid.uuid4().hex
     connection.execute(meta.insert().values(key=STORE_ID, value=new))
     return new
+
+
+# Tables whose every row the runner reads before it sends anything (events are history).
+CHECKED_TABLES = ("deliveries", "steps", "tokens", "channel_pauses", "channel_holds")
+
+
+def check_values(connection: Connection) -> None:
+    """Every date a date and every JSON value JSON, in the rows publishing relies on: a store
+    edited by hand must stop the runner before it sends, not halfway through. (SQLite keeps
+    any text in any column; a database server checks types itself.)"""
+    if connection.dialect.name != "sqlite":
+        return
+    for name in CHECKED_TABLES:
+        table = metadata.tables[name]
+        for column in table.columns:
+            if isinstance(column.type, UTCDateTime):
+                wrong, what = f"datetime({column.name}) IS NULL", "dates"
+            elif isinstance(column.type, JSON):
+                wrong, what = f"NOT json_valid({column.name})", "JSON"
+            else:
+                continue
+            count = connection.exec_driver_sql(
+                f"SELECT COUNT(*) FROM {name} WHERE {column.name} IS NOT NULL AND {wrong}"
+            ).scalar()
+            if count:
+                raise SchemaMismatch(
+                    f"its table '{name}' holds {count} value(s) in '{column.name}' that are not "
+                    f"{what}: it was edited or damaged"
+                )

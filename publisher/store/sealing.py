@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from publisher.errors import WorkspaceError
 from publisher.workspace import SECRET_KEY_VARIABLE
 
 _SEALED = "fernet:"
@@ -20,7 +21,14 @@ class SealError(Exception):
 
 class Sealer:
     def __init__(self, key: str | None) -> None:
-        self._fernet = Fernet(key.encode()) if key else None
+        try:
+            self._fernet = Fernet(key.encode()) if key else None
+        except (ValueError, TypeError):
+            raise WorkspaceError(
+                f"{SECRET_KEY_VARIABLE} is not a key: it must be 44 characters of URL-safe "
+                f"base64 (32 bytes), as in: {SECRET_KEY_VARIABLE}={new_key()}; set it back to "
+                "the key the tokens were sealed with, if you had one"
+            ) from None
 
     @property
     def active(self) -> bool:
@@ -40,8 +48,10 @@ class Sealer:
             return self._fernet.decrypt(stored[len(_SEALED) :].encode()).decode()
         except InvalidToken:
             raise SealError(
-                f"a stored token cannot be opened with this {SECRET_KEY_VARIABLE}; "
-                "run 'publisher auth <channel>' again"
+                f"a stored token cannot be opened with this {SECRET_KEY_VARIABLE}: it was "
+                "sealed with another key. Set the key it was sealed with, or connect the "
+                "channel anew with 'publisher auth <channel> --reset' (it forgets the "
+                "stored tokens)"
             ) from None
 
 

@@ -18,6 +18,7 @@ from filelock import FileLock
 from sqlalchemy import Engine, select
 
 from publisher.store import schema
+from publisher.store.damage import reading
 from publisher.store.sealing import Sealer
 
 
@@ -45,7 +46,7 @@ class TokenStore:
         query = select(table.c.value, table.c.expires_at, table.c.updated_at).where(
             table.c.channel == self.channel, table.c.name == name
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             row = connection.execute(query).first()
         if row is None:
             return None
@@ -73,9 +74,16 @@ class TokenStore:
                     )
                 )
 
+    def forget(self) -> None:
+        """Remove every token stored for this channel (before connecting it anew)."""
+        table = schema.tokens
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.channel == self.channel))
+
     @contextmanager
     def exclusive(self, timeout: float = 120.0) -> Iterator[None]:
         """Hold this channel's token lock (threads and processes alike) for a refresh."""
         self.lock_dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.lock_dir / f"{self.channel}-tokens.lock", timeout=timeout):
+        lock = FileLock(self.lock_dir / f"{self.channel}-tokens.lock", timeout=timeout, mode=0o600)
+        with lock:
             yield
