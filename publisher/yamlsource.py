@@ -24,6 +24,81 @@ class YamlSyntaxError(LocatedError):
     """The text is not valid YAML; `line` is 1-based within the whole file."""
 
 
+class YamlShapeError(YamlSyntaxError):
+    """Valid YAML, but unsafe to parse: aliases, deep nesting, impossible dates or numbers."""
+
+
+MAX_YAML_DEPTH = 16  # schedules.yaml's deepest: campaigns > [ ] > channels > x > slots > [ ]
+_MAX_DIGITS = 1_000  # Python refuses to turn over 4 300 digits into a number
+_OPENING = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def check_structure(text: str, first_line: int = 1, where: str = "", shape: str = "") -> None:
+    """Refuse what would make parsing `text` cost far more than its size, before parsing.
+
+    PyYAML nests one Python call per level (thousands of `[` exhaust the stack), aliases
+    (`*name`) let a few lines stand for billions of values ("billion laughs"), and a number
+    of a million digits takes minutes to convert. Only tokens are read, one at a time,
+    without recursion and without building anything, so this is safe on any input.
+    Syntax errors are left to the parser, which describes them better. `where` names the
+    text in messages ("front matter", "schedules.yaml"); `shape` says what it should be.
+    """
+    where = where or "this file"
+    resolver = yaml.SafeLoader("")
+    depth = 0
+    try:
+        # The pure-Python scanner hands over each token as it reads it, so the limits below
+        # apply first, whatever limit the libyaml bundled with PyYAML may have.
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            line = token.start_mark.line + first_line
+            if isinstance(token, yaml.AliasToken):
+                raise YamlShapeError(
+                    f"YAML aliases ('*{token.value}') are not allowed in {where}; "
+                    "write the value out in full",
+                    line,
+                )
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise YamlShapeError(
+                        f"the {where} is nested more than {MAX_YAML_DEPTH} levels deep"
+                        + (f"; {shape}" if shape else ""),
+                        line,
+                    )
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+            elif isinstance(token, yaml.ScalarToken) and token.plain:
+                _check_plain_scalar(resolver, token.value, line)
+    except yaml.YAMLError:
+        return  # the parser reports it, with its line
+    finally:
+        resolver.dispose()
+
+
+def _check_plain_scalar(resolver: yaml.SafeLoader, value: str, line: int) -> None:
+    """Unquoted values YAML would turn into a date or a number that cannot exist."""
+    tag = resolver.resolve(yaml.ScalarNode, value, (True, False))
+    if tag == "tag:yaml.org,2002:timestamp":
+        try:
+            resolver.construct_yaml_timestamp(yaml.ScalarNode(tag, value))
+        except (ValueError, OverflowError) as exc:
+            raise YamlShapeError(
+                f"'{value}' is not a real date or time ({exc}); write it as YYYY-MM-DD or "
+                "'YYYY-MM-DD HH:MM'",
+                line,
+            ) from None
+    elif value.lstrip("+-").isdigit() and len(value) > _MAX_DIGITS:
+        raise YamlShapeError(
+            f"a number of {len(value):,} digits; if it is text, put it in quotes", line
+        )
+
+
 # libyaml (C) where PyYAML was built with it: the same nodes and marks, ten times faster.
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -170,3 +170,42 @@ def test_live_channels_without_a_sealing_key_are_warned_about(workspace: Workspa
     env = {"TELEGRAM_BOT_TOKEN": "123:abc", "PUBLISHER_SECRET_KEY": "k"}
     _, problems = channel_problems(workspace, env)
     assert not any(f == ".env" for f, _, _, _ in problems)
+
+
+def _laugh(level: int) -> str:
+    """Level n: nine aliases of level n - 1 (nine to the ninth values in nine lines)."""
+    this, previous = chr(98 + level), chr(97 + level)
+    return f"{this}: &{this} [*{previous}" + f", *{previous}" * 8 + "]"
+
+
+BILLION_LAUGHS = "\n".join(
+    ["a: &a ['lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol']"]
+    + [_laugh(level) for level in range(8)]
+)
+
+
+@pytest.mark.parametrize("file", ["schedules.yaml", "channels/facebook.yaml"])
+def test_a_billion_laughs_in_a_settings_file_is_refused_before_parsing(
+    workspace: WorkspaceBuilder, file: str
+) -> None:
+    """It made `check` run past 120 s at 3-4 GB; `preview` and `run` reload these files."""
+    workspace.write(file, "timezone: Asia/Ho_Chi_Minh\n" + BILLION_LAUGHS + "\n")
+    problems = Problems()
+    workspace_opened = open_workspace(workspace.root, {})
+    load_channels(workspace_opened, problems)
+    load_schedules(workspace_opened, problems)
+    [refused] = [p for p in problems.errors if p.file == file]
+    assert refused.line == 3 and "YAML aliases ('*a') are not allowed in" in refused.message
+
+
+def test_a_number_of_two_hundred_thousand_digits_is_refused(workspace: WorkspaceBuilder) -> None:
+    workspace.write(
+        "schedules.yaml",
+        "timezone: Asia/Ho_Chi_Minh\ncampaigns:\n  - id: t\n    name: T\n    start: 2026-12-01\n"
+        "    end: 2026-12-02\n    channels:\n      portal:\n        slots:\n"
+        "          - {days: daily, times: ['08:00']}\n        daily_cap: 1" + "0" * 200_000 + "\n",
+    )
+    problems = Problems()
+    load_schedules(open_workspace(workspace.root, {}), problems)
+    [refused] = problems.errors
+    assert refused.line == 11 and "a number of 200,001 digits" in refused.message

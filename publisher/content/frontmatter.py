@@ -1,33 +1,20 @@
 """Splitting a Markdown file into its YAML front matter and its body.
 
-Front matter is a handful of `key: value` lines, so anything far bigger or deeper is a
-mistake (a missing closing `---`) or an attack on the YAML parser: PyYAML nests one Python
-call per level (thousands of `[` exhaust the stack), and aliases (`*name`) let a few lines
-stand for billions of values ("billion laughs"). `check_yaml_structure` refuses both from
-the token stream, which is read without recursion and without building anything.
+Front matter is a handful of `key: value` lines, so anything far bigger is a mistake (a
+missing closing `---`); what is unsafe to parse is refused before parsing, as in every YAML
+file the tool reads (`publisher.yamlsource.check_structure`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import yaml
-
 from publisher.problems import LocatedError
+from publisher.yamlsource import YamlShapeError, check_structure
 
 _OPEN = "---"
 _CLOSE = ("---", "...")
 MAX_FRONT_MATTER_LINES = 1_000
-MAX_YAML_DEPTH = 16  # youtube > chapters > [ ] > {at, title} is 4 levels deep
-_MAX_DIGITS = 1_000  # Python refuses to turn over 4 300 digits into a number
-
-_OPENING = (
-    yaml.BlockMappingStartToken,
-    yaml.BlockSequenceStartToken,
-    yaml.FlowMappingStartToken,
-    yaml.FlowSequenceStartToken,
-)
-_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 
 class FrontMatterError(LocatedError):
@@ -80,56 +67,13 @@ def split_front_matter(text: str) -> SplitDocument:
 
 
 def check_yaml_structure(text: str, first_line: int = 1) -> None:
-    """Refuse aliases, deep nesting and impossible dates or numbers before parsing.
-
-    Syntax errors are left to the parser, which describes them better; this only reads
-    tokens, one at a time, so it is safe on any input.
-    """
-    resolver = yaml.SafeLoader("")
-    depth = 0
+    """Refuse aliases, deep nesting and impossible dates or numbers before parsing."""
     try:
-        # The pure-Python scanner hands over each token as it reads it, so the limits below
-        # apply first, whatever limit the libyaml bundled with PyYAML may have.
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            line = token.start_mark.line + first_line
-            if isinstance(token, yaml.AliasToken):
-                raise FrontMatterError(
-                    f"YAML aliases ('*{token.value}') are not allowed in front matter; "
-                    "write the value out in full",
-                    line,
-                )
-            if isinstance(token, _OPENING):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise FrontMatterError(
-                        f"the front matter is nested more than {MAX_YAML_DEPTH} levels deep; "
-                        "front matter is 'key: value' lines, with lists and one level of "
-                        "per-channel blocks",
-                        line,
-                    )
-            elif isinstance(token, _CLOSING):
-                depth -= 1
-            elif isinstance(token, yaml.ScalarToken) and token.plain:
-                _check_plain_scalar(resolver, token.value, line)
-    except yaml.YAMLError:
-        return  # the parser reports it, with its line
-    finally:
-        resolver.dispose()
-
-
-def _check_plain_scalar(resolver: yaml.SafeLoader, value: str, line: int) -> None:
-    """Unquoted values YAML would turn into a date or a number that cannot exist."""
-    tag = resolver.resolve(yaml.ScalarNode, value, (True, False))
-    if tag == "tag:yaml.org,2002:timestamp":
-        try:
-            resolver.construct_yaml_timestamp(yaml.ScalarNode(tag, value))
-        except (ValueError, OverflowError) as exc:
-            raise FrontMatterError(
-                f"'{value}' is not a real date or time ({exc}); write it as YYYY-MM-DD or "
-                "'YYYY-MM-DD HH:MM'",
-                line,
-            ) from None
-    elif value.lstrip("+-").isdigit() and len(value) > _MAX_DIGITS:
-        raise FrontMatterError(
-            f"a number of {len(value):,} digits; if it is text, put it in quotes", line
+        check_structure(
+            text,
+            first_line,
+            "front matter",
+            "front matter is 'key: value' lines, with lists and one level of per-channel blocks",
         )
+    except YamlShapeError as exc:
+        raise FrontMatterError(exc.message, exc.line) from None

@@ -6,14 +6,16 @@ from pathlib import Path
 
 from publisher.content.text import TextDecodeError, decode_text
 from publisher.problems import Problems
-from publisher.yamlsource import YamlDocument, YamlSyntaxError, parse_yaml
+from publisher.yamlsource import YamlDocument, YamlSyntaxError, check_structure, parse_yaml
 
 
 def read_yaml_file(
     path: Path, rel: str, problems: Problems, channel: str | None = None
 ) -> YamlDocument | None:
     try:
-        return parse_yaml(decode_text(path.read_bytes()).text)
+        text = decode_text(path.read_bytes()).text
+        check_structure(text, 1, rel)
+        return parse_yaml(text)
     except (TextDecodeError, YamlSyntaxError) as exc:
         problems.error(rel, exc.message, exc.line, channel)
     except OSError as exc:
