@@ -22,7 +22,9 @@ class _PublisherGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PublisherError as exc:
-            error = click.ClickException(str(exc))
+            from publisher.content.text import printable
+
+            error = click.ClickException(printable(str(exc)))
             error.exit_code = exc.exit_code
             raise error from None
 

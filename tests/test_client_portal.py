@@ -601,3 +601,12 @@ def test_no_secret_in_any_message_or_step_result(site: Site, article: Post) -> N
     receipt = site.publish(article, secrets=[])
 
     assert_no_secret(*messages, receipt.to_json(), site.store.steps("k").all())
+
+
+def test_credentials_are_never_sent_to_a_site_over_plain_http(site: Site) -> None:
+    remote = site.settings.model_copy(update={"wordpress_url": "http://bhxh.example.gov.vn"})
+    with pytest.raises(PublishError) as caught:
+        create_client(remote, site.env())
+    assert caught.value.kind == "permanent" and "plain http" in caught.value.message
+    assert site.fake.requests == []
+    create_client(site.settings, site.env())  # the fake, on this computer: accepted

@@ -182,7 +182,7 @@ def test_publishing_every_sample_item_in_outbox_mode_writes_what_render_shows(
             # --force: the sample's dates are not today's
             result = runner.invoke(main, ["--root", str(sample_copy), *command], env=secrets)
             assert result.exit_code == 0, result.output
-            folder = sample_copy / ".publisher/outbox" / channel / item["id"].replace("/", "__")
+            folder = sample_copy / ".publisher/outbox" / channel / item["id"]
             post = json.loads((folder / "post.json").read_text(encoding="utf-8"))
             assert post == rendered["posts"][channel]
             receipt = json.loads((folder / "receipt.json").read_text(encoding="utf-8"))

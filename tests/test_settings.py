@@ -209,3 +209,27 @@ def test_a_number_of_two_hundred_thousand_digits_is_refused(workspace: Workspace
     load_schedules(open_workspace(workspace.root, {}), problems)
     [refused] = problems.errors
     assert refused.line == 11 and "a number of 200,001 digits" in refused.message
+
+
+@pytest.mark.parametrize(
+    ("url", "severity"),
+    [
+        ("http://bhxh.example.gov.vn", "error"),
+        ("http://10.0.0.5", "error"),
+        ("http://localhost:8080", "warning"),
+        ("http://127.0.0.1:8080", "warning"),
+        ("https://bhxh.example.gov.vn", None),
+    ],
+)
+def test_wordpress_credentials_never_travel_over_plain_http(
+    workspace: WorkspaceBuilder, url: str, severity: str | None
+) -> None:
+    workspace.write("channels/portal.yaml", f"enabled: true\nwordpress_url: {url}\n")
+    env = {"WORDPRESS_USERNAME": "bientap", "WORDPRESS_APP_PASSWORD": "abcd efgh"}
+    _, problems = channel_problems(workspace, env)
+    found = [(s, m) for file, _, s, m in problems if file == "channels/portal.yaml"]
+    if severity is None:
+        assert found == []
+    else:
+        [(seen, message)] = found
+        assert seen == severity and "plain http" in message and url in message

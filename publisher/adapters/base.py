@@ -55,6 +55,10 @@ class ChannelSettings(BaseModel):
         """Settings that live publishing needs but that are not set (credentials aside)."""
         return []
 
+    def transport_problem(self) -> tuple[Literal["error", "warning"], str] | None:
+        """Why this channel's credentials would not travel safely, if they would not."""
+        return None
+
 
 class SocialSettings(ChannelSettings):
     """Settings of the channels that carry a post's text (all but the portal and Zalo)."""

@@ -9,9 +9,11 @@ then the post); otherwise a page of the static site under `.publisher/site/`.
 from __future__ import annotations
 
 import html
+import ipaddress
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -52,6 +54,39 @@ class PortalSettings(ChannelSettings):
 
     def live_requirements(self) -> list[str]:
         return [] if self.wordpress_url else ["wordpress_url"]
+
+    def transport_problem(self) -> tuple[Literal["error", "warning"], str] | None:
+        """WordPress's application password must not cross a network unencrypted."""
+        return plain_http_problem(self.wordpress_url)
+
+
+def plain_http_problem(url: str | None) -> tuple[Literal["error", "warning"], str] | None:
+    """An error for credentials sent to `url` over plain http, a warning when that address
+    is this computer's own (a test site), None for https."""
+    parts = urlsplit(url or "")
+    if parts.scheme != "http":
+        return None
+    if is_loopback(parts.hostname or ""):
+        return (
+            "warning",
+            f"wordpress_url {url} is plain http: accepted because it is this computer's own "
+            "address; a real site needs https://",
+        )
+    return (
+        "error",
+        f"wordpress_url {url} is plain http: the application password would travel "
+        "unencrypted; use https:// (plain http is accepted only for localhost)",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, a *.localhost name, or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class PortalChannel(Channel):

@@ -57,6 +57,9 @@ def create_client(settings: PortalSettings, env: ClientEnv) -> WordPressClient:
         raise PublishError(
             "permanent", "channels/portal.yaml: set wordpress_url for live mode", platform=PLATFORM
         )
+    transport = settings.transport_problem()
+    if transport is not None and transport[0] == "error":
+        raise PublishError("permanent", f"channels/portal.yaml: {transport[1]}", platform=PLATFORM)
     missing = [
         variable
         for field, variable in settings.credentials.model_dump().items()

@@ -19,7 +19,7 @@ import click
 
 from publisher.adapters.base import ChannelSettings
 from publisher.catalog import load_catalog
-from publisher.commands.output import console
+from publisher.commands.output import console, styled
 from publisher.errors import WorkspaceError
 from publisher.publishing.errors import PublishError
 from publisher.publishing.model import ClientEnv
@@ -48,8 +48,9 @@ def run_auth(
     secrets = secrets_for(config.settings, catalog.workspace.env)
     if not catalog.workspace.env.get(SECRET_KEY_VARIABLE):
         console().print(
-            f"[yellow]{SECRET_KEY_VARIABLE} is not set, so tokens would be stored unencrypted. "
-            f"Add this line to .env first:[/]\n{SECRET_KEY_VARIABLE}={new_key()}"
+            f"{SECRET_KEY_VARIABLE} is not set, so tokens would be stored unencrypted. "
+            f"Add this line to .env first:\n{SECRET_KEY_VARIABLE}={new_key()}",
+            style="yellow",
         )
     state_dir = catalog.workspace.state_dir
     store = open_workspace_store(catalog.workspace)
@@ -68,14 +69,14 @@ def run_auth(
         _resume(store, channel)
     except PublishError as error:
         error = error.redacted(config.settings.credentials.secret_values(secrets))
-        console().print(f"[red]{channel}: credentials not working: {error}[/]")
+        console().print(f"{channel}: credentials not working: {error}", style="red")
         return 1
     except SealError as error:
         raise WorkspaceError(f"{channel}: {error}".replace("<channel>", channel)) from None
     finally:
         store.close()
     notify_runner(catalog.workspace)
-    console().print(f"[green]{channel}: credentials work[/] ({description})")
+    console().print(styled((f"{channel}: credentials work", "green"), f" ({description})"))
     return 0
 
 
@@ -100,7 +101,7 @@ def _zalo(
         except PublishError as error:
             if not module.needs_consent(error):
                 raise
-            console().print(f"[yellow]{error}[/]\nThe OA has to be connected again.")
+            console().print(f"{error}\nThe OA has to be connected again.", style="yellow")
     _zalo_consent(module, settings, env, code, redirect_uri)
     return module.check_credentials(settings, env)
 
@@ -158,7 +159,7 @@ def _youtube(module: ModuleType, settings: ChannelSettings, env: ClientEnv, brow
                     platform=error.platform,
                     platform_code=error.platform_code,
                 ) from None
-            console().print(f"[yellow]{error}[/]\nSigning in to Google again.")
+            console().print(f"{error}\nSigning in to Google again.", style="yellow")
     _youtube_consent(module, settings, env, browser)
     return module.check_credentials(settings, env)
 

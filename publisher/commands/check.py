@@ -6,7 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 from publisher.catalog import Catalog, load_catalog
-from publisher.commands.output import console, print_json
+from publisher.commands.output import console, print_json, styled
+from publisher.content.text import printable
 from publisher.parallel import available_workers
 from publisher.workspace import open_workspace
 
@@ -104,7 +105,7 @@ def _print_report(catalog: Catalog) -> None:
     else:
         kinds = Counter(f"{item.kind.value} ({item.status})" for item in catalog.items)
         listed = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-        out.print(f"[bold]Items:[/] {listed}; 'publisher check --json' lists them all")
+        out.print(styled(("Items:", "bold"), f" {listed}; 'publisher check --json' lists them all"))
     channels = Table(title="Channels", title_justify="left")
     for column in ("Channel", "Enabled", "Mode", "Settings"):
         channels.add_column(column)
@@ -113,7 +114,7 @@ def _print_report(catalog: Catalog) -> None:
         channels.add_row(config.name, enabled, config.mode, config.file or "(none)")
     out.print(channels)
     lines = [
-        Text(str(p), style="red" if p.severity == "error" else "yellow")
+        Text(printable(str(p)), style="red" if p.severity == "error" else "yellow")
         for p in [*catalog.problems.errors, *catalog.problems.warnings]
     ]
     if lines:
@@ -121,7 +122,7 @@ def _print_report(catalog: Catalog) -> None:
     errors, warnings = len(catalog.problems.errors), len(catalog.problems.warnings)
     style = "bold red" if errors else "bold green"
     counts = f"{_plural(len(catalog.items), 'item')} loaded, {_plural(errors, 'error')}, "
-    out.print(f"[{style}]{counts}{_plural(warnings, 'warning')}[/]")
+    out.print(f"{counts}{_plural(warnings, 'warning')}", style=style)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -82,5 +82,5 @@ def _print_plan(
     out.print(table)
     for unplaced in plan.unplaced:
         where = unplaced.channel or "every channel"
-        out.print(f"[yellow]not planned: {unplaced.item_id} ({where}): {unplaced.reason}[/]")
+        out.print(f"not planned: {unplaced.item_id} ({where}): {unplaced.reason}", style="yellow")
     out.print(f"{len(plan.posts)} posts" + (f"; calendar written to {ics}" if ics else ""))

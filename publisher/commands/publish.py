@@ -52,7 +52,7 @@ def run_publish(root: Path, item_id: str, channel: str, dry_run: bool, force: bo
             on = f" on {when:%d/%m/%Y %H:%M}" if when else ""
             out.print(f"#{delivery.id} was already published{on}: {where}; nothing was sent")
         return 0
-    out.print(f"[red]not published: {_escape(delivery.error or delivery.state)}[/]")
+    out.print(f"not published: {delivery.error or delivery.state}", style="red")
     out.print(_advice(delivery, channel, zone))
     return 1
 
@@ -79,8 +79,3 @@ def _dry_run(root: Path, item_id: str, channel: str) -> int:
     console().print(f"dry run: nothing sent; a real run would publish in {mode} mode")
     return 1 if post.errors else 0
 
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

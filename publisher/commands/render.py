@@ -7,7 +7,7 @@ from pathlib import Path
 
 from publisher.adapters.base import Post
 from publisher.catalog import Catalog, load_catalog
-from publisher.commands.output import console, print_json
+from publisher.commands.output import console, print_json, styled
 from publisher.content.model import ContentItem
 from publisher.errors import WorkspaceError
 from publisher.render.service import Renderer
@@ -55,22 +55,21 @@ def _unknown_item(catalog: Catalog, item_id: str) -> str:
 
 
 def print_post(post: Post) -> None:
-    from rich.markup import escape
     from rich.rule import Rule
 
     out = console()
-    out.print(Rule(f"[bold]{post.channel}[/] · {escape(post.item_id)}", align="left"))
+    out.print(Rule(styled((post.channel, "bold"), f" · {post.item_id}"), align="left"))
     for call in post.calls:
-        out.print(f"[cyan]{call.method} {escape(call.endpoint)}[/] ({call.step})")
+        out.print(styled((f"{call.method} {call.endpoint}", "cyan"), f" ({call.step})"))
         for name, value in call.payload.items():
             shown = value if isinstance(value, str) else repr(value)
-            out.print(f"  [bold]{escape(name)}[/]: {escape(shown)}")
+            out.print(styled("  ", (name, "bold"), f": {shown}"))
         for name, path in call.files.items():
-            out.print(f"  [bold]{escape(name)}[/] ← {escape(path)}")
+            out.print(styled("  ", (name, "bold"), f" ← {path}"))
     for count in post.counts:
         colour = "green" if count.within else "red"
-        out.print(f"  [{colour}]{count.field}: {count.used}/{count.limit} {count.unit}[/]")
+        out.print(f"  {count.field}: {count.used}/{count.limit} {count.unit}", style=colour)
     for warning in post.warnings:
-        out.print(f"  [yellow]warning: {escape(warning)}[/]")
+        out.print(f"  warning: {warning}", style="yellow")
     for error in post.errors:
-        out.print(f"  [red]error: {escape(error)}[/]")
+        out.print(f"  error: {error}", style="red")

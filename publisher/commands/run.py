@@ -7,15 +7,26 @@ import logging
 from pathlib import Path
 
 from publisher.commands.output import console
+from publisher.content.text import printable
 from publisher.scheduling.runner import RehearsalSummary, rehearse
 
 
 def run_service(root: Path) -> int:
     from publisher.scheduling.daemon import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     serve(root)
     return 0
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines whose message (ids, titles, platform answers) cannot forge or garble a line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def run_rehearsal(root: Path, start: dt.date | None, end: dt.date | None) -> int:
@@ -36,10 +47,11 @@ def _print_summary(summary: RehearsalSummary) -> None:
     out.print(table)
     for delivery in summary.problems:
         out.print(
-            f"[red]{delivery.item_id} on {delivery.channel}: {delivery.state}: {delivery.error}[/]"
+            f"{delivery.item_id} on {delivery.channel}: {delivery.state}: {delivery.error}",
+            style="red",
         )
     for line in summary.unplaced:
-        out.print(f"[yellow]not planned: {line}[/]")
+        out.print(f"not planned: {line}", style="yellow")
     out.print(
         f"{len(summary.published)} posts published into .publisher/rehearsal/outbox/ "
         f"from {summary.start:%d/%m/%Y} to {summary.end:%d/%m/%Y} in {summary.ticks} steps"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from publisher.commands.output import console, print_json
+from publisher.commands.output import console, print_json, styled
 from publisher.errors import WorkspaceError
 from publisher.scheduling.operator import resolve, retry
 from publisher.scheduling.runner import CampaignRunner
@@ -54,38 +54,41 @@ def run_status(root: Path, as_json: bool, upcoming: int = 10) -> int:
 
 
 def _print_status(groups: dict[str, list[Delivery]], pauses: dict, upcoming: int) -> None:
-    from rich.markup import escape
-
     out = console()
     counts = ", ".join(f"{len(v)} {k}" for k, v in groups.items())
-    out.print(f"[bold]Deliveries:[/] {counts}")
+    out.print(styled(("Deliveries:", "bold"), f" {counts}"))
     for channel, (reason, since) in pauses.items():
-        out.print(f"[red]{channel} is paused since {since:%d/%m/%Y %H:%M}: {escape(reason)}[/]")
+        out.print(f"{channel} is paused since {since:%d/%m/%Y %H:%M}: {reason}", style="red")
     for delivery in groups["failed"] + groups["skipped-late"]:
         out.print(
-            f"[red]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
-            f"{delivery.state}: {escape(delivery.error or '')}[/]"
+            f"#{delivery.id} {delivery.item_id} on {delivery.channel}: "
+            f"{delivery.state}: {delivery.error or ''}",
+            style="red",
         )
     for delivery in groups["unknown"]:
         out.print(
-            f"[yellow]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
-            f"outcome unknown ({escape(delivery.error or '')}); "
-            f"{UNKNOWN_ADVICE.format(id=delivery.id)}[/]"
+            f"#{delivery.id} {delivery.item_id} on {delivery.channel}: "
+            f"outcome unknown ({delivery.error or ''}); "
+            f"{UNKNOWN_ADVICE.format(id=delivery.id)}",
+            style="yellow",
         )
     for delivery in groups["published"][-upcoming:]:
         out.print(
-            f"[green]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
-            f"published {delivery.published_at:%d/%m %H:%M} {delivery.url or ''}[/]"
+            f"#{delivery.id} {delivery.item_id} on {delivery.channel}: "
+            f"published {delivery.published_at or delivery.updated_at:%d/%m %H:%M} "
+            f"{delivery.url or ''}",
+            style="green",
         )
     for delivery in groups["scheduled"]:
         if delivery.error_kind == HELD_BY_PORTAL:
             out.print(
-                f"[yellow]#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
-                f"held back: {escape(delivery.error)}[/]"
+                f"#{delivery.id} {delivery.item_id} on {delivery.channel}: "
+                f"held back: {delivery.error}",
+                style="yellow",
             )
     for delivery in groups["scheduled"][:upcoming]:
         out.print(
-            f"#{delivery.id} {escape(delivery.item_id)} on {delivery.channel}: "
+            f"#{delivery.id} {delivery.item_id} on {delivery.channel}: "
             f"due {delivery.due_at:%d/%m/%Y %H:%M} UTC"
         )
 

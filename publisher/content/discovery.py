@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.content.probe import is_image, is_video
-from publisher.content.text import nfc
+from publisher.content.text import nfc, printable
 from publisher.problems import Problems
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -136,6 +136,13 @@ def _usable(
                 _printable(rel(here / name)),
                 "skipped: the name is not valid Unicode (saved by a system with another "
                 "encoding); rename it",
+            )
+        elif printable(name) != name:
+            problems.error(
+                printable(rel(here / name)),
+                "skipped: the name holds a control, direction or invisible character "
+                "(written out here as \\x.. or \\u....), which would garble it or disguise "
+                "it on screen; rename it",
             )
         elif folders and (here / name).is_symlink():
             problems.warning(

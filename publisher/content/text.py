@@ -75,6 +75,28 @@ class UnusualCharacter:
         return f"{self.code} ({self.name})" if self.name else self.code
 
 
+_UNSHOWABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    r"\u200b-\u200f\u2060\ufeff\u00ad\u061c\ud800-\udfff]"
+)
+
+
+def printable(text: str, keep_lines: bool = False) -> str:
+    """`text` safe for a terminal or a log line: every control, direction or invisible
+    character written out as an escape (`\\x1b`, `\\u202e`), so none can clear the screen,
+    set the window title, overwrite or forge a line. `keep_lines` keeps line feeds and tabs
+    (a post's text); a name or a message keeps none."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if keep_lines and char in "\n\t":
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSHOWABLE.sub(escape, text)
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 

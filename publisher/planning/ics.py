@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from publisher.naming import item_uid
 from publisher.planning.planner import Plan
 
 PRODUCT_ID = "-//publisher//campaign plan//VI"
@@ -20,7 +21,7 @@ def plan_calendar(plan: Plan, titles: Mapping[str, str], now: dt.datetime) -> by
     calendar.add("x-wr-calname", "Lịch đăng bài")
     for post in plan.posts:
         event = Event()
-        event.add("uid", f"{post.channel}-{post.item_id.replace('/', '-')}@publisher")
+        event.add("uid", f"{item_uid(post.item_id, post.channel)}@publisher")
         event.add("dtstamp", now)
         event.add("dtstart", post.at.astimezone(dt.UTC))
         event.add("dtend", post.at.astimezone(dt.UTC) + dt.timedelta(minutes=10))

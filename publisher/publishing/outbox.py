@@ -15,18 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from publisher.adapters.base import Call, Post
+from publisher.naming import item_path
 from publisher.publishing.model import StepLog
 
 
 def outbox_folder(outbox_dir: Path, post: Post) -> Path:
-    return outbox_dir / post.channel / post.item_id.replace("/", "__")
+    """`<outbox>/<channel>/<item id as folders>/`: one folder per item, never shared."""
+    return outbox_dir / post.channel / item_path(post.item_id)
 
 
 class OutboxClient:
     """A PlatformClient for one post that writes documents instead of calling the platform."""
 
-    def __init__(self, folder: Path) -> None:
-        self.platform = folder.parent.name
+    def __init__(self, folder: Path, platform: str) -> None:
+        self.platform = platform
         self.folder = folder
 
     def run(self, call: Call, payload: dict[str, Any], steps: StepLog) -> dict[str, Any]:

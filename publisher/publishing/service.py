@@ -133,7 +133,7 @@ class PublishService:
             portal = self.renderer.context.portal
             site = self.state_dir / "site"
             return StaticSiteClient(folder, site, portal.base_url, portal.site_name, post.item_id)
-        return OutboxClient(folder)
+        return OutboxClient(folder, channel)
 
     def _live_client(self, channel: str) -> PlatformClient:
         config = self.catalog.channels[channel]

@@ -26,7 +26,7 @@ class StaticSiteClient(OutboxClient):
     def __init__(
         self, folder: Path, site_dir: Path, base_url: str, site_name: str, item_id: str
     ) -> None:
-        super().__init__(folder)
+        super().__init__(folder, "portal")
         self.site_dir = site_dir
         self.base_url = base_url.rstrip("/")
         self.site_name = site_name

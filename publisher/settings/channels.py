@@ -99,6 +99,9 @@ def _resolve_mode(
             )
         for key in unset:
             problems.error(rel, f"live mode needs '{key}' in this file", None, name)
-    if settings.mode is not None:
-        return settings.mode
-    return "outbox" if missing or unset else "live"
+    mode = settings.mode or ("outbox" if missing or unset else "live")
+    transport = settings.transport_problem() if mode == "live" and settings.enabled else None
+    if transport is not None:
+        severity, message = transport
+        (problems.error if severity == "error" else problems.warning)(rel, message, None, name)
+    return mode
