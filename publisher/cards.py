@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from publisher.media.cache import write_atomic
+from publisher.media.cache import starts_as, write_atomic
 
 _BOLD, _REGULAR = "DejaVuSans-Bold.ttf", "DejaVuSans.ttf"
 _CARD_VERSION = 1  # bump when the drawing changes, so cached cards are drawn again
@@ -95,7 +95,7 @@ def cover_card(
     if size[0] < _MIN_SIZE[0] or size[1] < _MIN_SIZE[1]:
         raise ValueError(f"a cover card must be at least {_MIN_SIZE[0]}x{_MIN_SIZE[1]} px")
     path = cache_dir / f"card-{_key(title, size, style, kicker)}.png"
-    if not path.is_file():
+    if not starts_as(path, "PNG"):
         buffer = io.BytesIO()
         _draw(title, _Frame.of(size), style, kicker).save(buffer, "PNG")
         write_atomic(path, buffer.getvalue())

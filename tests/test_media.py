@@ -15,6 +15,7 @@ from PIL import Image, ImageChops, ImageCms, ImageFilter
 
 from publisher.content.assets import file_sha256
 from publisher.media import MediaCache, MediaError, Variant, VariantSpec, prepare_variants
+from publisher.media import cache as media_cache
 
 RED, BLUE, BACKGROUND = (255, 0, 0), (0, 0, 255), "#336699"
 BACKGROUND_RGB = (0x33, 0x66, 0x99)
@@ -524,3 +525,20 @@ def test_prepare_variants_fills_the_cache_from_two_processes(tmp_path: Path) -> 
     again = prepare_variants(tmp_path / "cache", requests[:-2], workers=2)
     assert again == {key: made[key] for key in again}
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*")} == written
+
+
+def test_a_damaged_cached_variant_is_made_again(tmp_path: Path) -> None:
+    """Every cached variant overwritten with 7 bytes was uploaded as it was."""
+    source = save(noisy((300, 200)), tmp_path / "a.png")
+    spec = VariantSpec("damaged", 200, 200, max_bytes=30_000)
+    first = variant_of(tmp_path, source, spec)
+    good = first.path.read_bytes()
+
+    first.path.write_bytes(b"7 bytes")  # a sync conflict, a full disk
+    again = variant_of(tmp_path, source, spec)
+    assert again.path.read_bytes() == good
+
+    same_size = b"\xff\xd8\xff" + bytes(len(good) - 3)  # the right size and signature
+    first.path.write_bytes(same_size)
+    assert media_cache.usable(first.path)  # cheap checks pass: no image is opened
+    assert not media_cache.verified(first.path)  # the digest, read before any upload, does not

@@ -289,3 +289,25 @@ def test_a_new_item_never_takes_over_a_published_static_page(
     published = json.loads(cli.invoke(main, [*root, "status", "--json"]).stdout)["published"]
     urls = {d["item"]: d["url"] for d in published}
     assert urls["new"] == "https://bhxh.example.gov.vn/tin-tuc/thong-bao-quan-trong-2/"
+
+
+def test_a_damaged_cached_image_is_never_uploaded(workspace: WorkspaceBuilder) -> None:
+    """`check` made the variant; then its bytes were damaged, keeping size and signature:
+    the upload checks them against the digest it was made with, and makes it again."""
+    workspace.image("content/a/anh.png", (800, 600))
+    front = "title: Bài có ảnh\nchannels: [facebook]\n"
+    workspace.article("a/index.md", front, "![Ảnh](anh.png)\n")
+    cli = CliRunner()
+    root = ["--root", str(workspace.root)]
+    assert cli.invoke(main, [*root, "check"]).exit_code == 0
+    [variant] = [
+        p for p in (workspace.root / ".publisher/cache/media").rglob("*.jpg") if "tmp" not in p.name
+    ]
+    good = variant.read_bytes()
+    variant.write_bytes(good[:3] + bytes(len(good) - 3))
+
+    result = cli.invoke(main, [*root, "publish", "a", "--channel", "facebook"])
+
+    assert result.exit_code == 0, result.output
+    [uploaded] = (workspace.root / ".publisher/outbox/facebook/a").glob("*.jpg")
+    assert uploaded.read_bytes() == good

@@ -1,7 +1,15 @@
-"""`MediaCache`: variants on disk, `<sha[:2]>/<sha>-<spec key>.<ext>` plus a JSON sidecar."""
+"""`MediaCache`: variants on disk, `<sha[:2]>/<sha>-<spec key>.<ext>` plus a JSON sidecar.
+
+What the cache gives back is checked, never trusted: a variant is reused only when its file
+has the size its sidecar records and its header is an image of that format and size (a
+sync conflict or a full disk can leave a few bytes where a photo was); before anything is
+uploaded, its bytes are checked against the digest the sidecar records (`verified`).
+Anything else is made again.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -10,11 +18,14 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
+from PIL import Image
+
 from publisher.media.decode import Decoded, decode
 from publisher.media.render import Rendered, covers, largest_first, needed_size, render
 from publisher.media.spec import SUFFIXES, Variant, VariantSpec
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_SIGNATURES = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
 
 
 class MediaCache:
@@ -79,6 +90,7 @@ class MediaCache:
             bytes=len(rendered.data),
             quality=rendered.quality,
             warnings=rendered.warnings,
+            sha256=hashlib.sha256(rendered.data).hexdigest(),
         )
         write_atomic(_sidecar(path), json.dumps(_sidecar_fields(variant)).encode())
         return variant
@@ -109,11 +121,55 @@ def _read(path: Path) -> Variant | None:
     try:
         fields = json.loads(_sidecar(path).read_text(encoding="utf-8"))
         variant = Variant(path=path, **{**fields, "warnings": tuple(fields["warnings"])})
-        if path.stat().st_size == variant.bytes:
+        same_size = path.stat().st_size == variant.bytes
+        if variant.sha256 and same_size and starts_as(path, variant.format):
             return variant
     except (OSError, ValueError, TypeError, KeyError):
         pass
     return None
+
+
+def starts_as(path: Path, image_format: str) -> bool:
+    """Whether `path` starts with the signature of `image_format` (no image is opened)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(len(_SIGNATURES[image_format])) == _SIGNATURES[image_format]
+    except OSError:
+        return False
+
+
+def usable(path: Path) -> bool:
+    """A cached media file fit to hand out: a variant checked against its sidecar, or (a
+    title card, which has none) a file with a PNG's signature."""
+    return _read(path) is not None if _sidecar(path).is_file() else starts_as(path, "PNG")
+
+
+def _opens(path: Path) -> bool:
+    """Whether `path` decodes as an image, in full."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+        return True
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def forget(path: Path) -> None:
+    """Remove a cached media file and its sidecar, so it is made again."""
+    for stale in (path, _sidecar(path)):
+        stale.unlink(missing_ok=True)
+
+
+def verified(path: Path) -> bool:
+    """A variant whose bytes are the ones made (the digest its sidecar records), or a file
+    without a sidecar (a title card) that opens as an image. Read in full: before uploads."""
+    variant = _read(path) if _sidecar(path).is_file() else None
+    if variant is None:
+        return not _sidecar(path).is_file() and _opens(path)
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == variant.sha256
+    except OSError:
+        return False
 
 
 def write_atomic(path: Path, data: bytes) -> None:

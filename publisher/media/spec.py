@@ -68,3 +68,4 @@ class Variant:
     bytes: int
     quality: int | None
     warnings: tuple[str, ...]
+    sha256: str = ""  # of the encoded bytes: what the cache gives back is checked against it

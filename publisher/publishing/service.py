@@ -58,7 +58,7 @@ class PublishService:
         self.state_dir = state_dir or catalog.workspace.state_dir
 
     def publish(self, item: ContentItem, channel: str) -> Receipt:
-        post = self.renderer.render(item, channel)
+        post = self.renderer.render(item, channel, for_upload=True)
         config = self.catalog.channels[channel]
         platform = self._platform_client(channel, post)
         receipt = publish_post(

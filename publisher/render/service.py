@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from publisher.adapters.registry import CHANNEL_TYPES
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
 from publisher.media import MediaCache
+from publisher.media.cache import forget, usable, verified
 from publisher.parallel import share_work
 from publisher.render.context import RenderContext, unique_slugs
 
@@ -86,17 +87,32 @@ class Renderer:
             for name, channel in self.channels.items()
         }
 
-    def render(self, item: ContentItem, channel: str) -> Post:
+    def render(self, item: ContentItem, channel: str, for_upload: bool = False) -> Post:
         """One post, its media files checked: a long-lived renderer (the service's) must not
-        hand out a post whose cached media were deleted meanwhile; it is rendered again."""
+        hand out a post whose cached media were deleted or damaged meanwhile; it is rendered
+        again. `for_upload` reads each file in full against the digest it was made with."""
         post = self.render_item(item, (channel,))[channel]
-        if all(Path(m).exists() for m in post.media):
+        damaged = [Path(m) for m in post.media if not self._fit(Path(m), for_upload)]
+        if not damaged:
             return post
+        for path in damaged:
+            if self._made_here(path):
+                forget(path)
         self._posts.pop(self._key(item, channel), None)
         stored = self._read(item)
         stored.pop(channel, None)
         self._write(item, stored)
         return self.render_item(item, (channel,))[channel]
+
+    def _fit(self, path: Path, for_upload: bool) -> bool:
+        """A media file fit to hand out: one this renderer made is checked (in full, for an
+        upload); a file of the workspace's own (a video to upload) has to exist."""
+        if not self._made_here(path):
+            return path.is_file()
+        return verified(path) if for_upload else usable(path)
+
+    def _made_here(self, path: Path) -> bool:
+        return path.is_relative_to(self.context.cache_dir)
 
     def render_item(
         self, item: ContentItem, channels: tuple[str, ...] | None = None
@@ -110,7 +126,7 @@ class Renderer:
             for name in wanted:
                 entry = stored.get(name)
                 if name not in posts and entry and entry.get("key") == keys[name]:
-                    post = _post(entry)
+                    post = _post(entry, lambda path: self._fit(path, for_upload=False))
                     if post is not None:
                         posts[name] = self._posts[keys[name]] = post
             missing = [name for name in wanted if name not in posts]
@@ -166,13 +182,13 @@ class Renderer:
         temporary.replace(target)  # readers see the whole file or none
 
 
-def _post(entry: dict) -> Post | None:
-    """A stored post, if it reads back and every media file it sends still exists."""
+def _post(entry: dict, fit: Callable[[Path], bool]) -> Post | None:
+    """A stored post, if it reads back and every media file it sends is `fit` to use."""
     try:
         post = Post.from_json(entry["post"])
     except (KeyError, TypeError, ValueError):
         return None
-    return post if all(Path(m).exists() for m in post.media) else None
+    return post if all(fit(Path(m)) for m in post.media) else None
 
 
 @cache
