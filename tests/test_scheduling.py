@@ -250,7 +250,7 @@ def test_a_second_instance_refuses_to_start(small: WorkspaceBuilder) -> None:
 
 def test_rehearsal_writes_one_document_per_planned_delivery_then_none(sample_copy: Path) -> None:
     first = rehearse(sample_copy)
-    documents = list((sample_copy / ".publisher/rehearsal/outbox").glob("*/*/post.json"))
+    documents = list((sample_copy / ".publisher/rehearsal/outbox").rglob("post.json"))
     assert first.problems == [] and first.unplaced == []
     assert len(documents) == len(first.published) > 40
     stamps = {path: path.stat().st_mtime_ns for path in documents}
