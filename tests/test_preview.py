@@ -18,13 +18,17 @@ from publisher.catalog import load_catalog
 from publisher.preview.app import PreviewState, create_app
 from publisher.preview.links import ServerLinks
 from publisher.preview.mockups import _fold
+from publisher.preview.pages import is_web_url, render_page
 from publisher.preview.views import PreviewData
+from publisher.store.database import open_workspace_store
+from publisher.store.deliveries import utcnow
 from publisher.workspace import open_workspace
 
 from .conftest import WorkspaceBuilder
 
 LONG_ARTICLE = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
+BASE_URL = "http://127.0.0.1:8765"  # the Host the preview answers to, as `publisher preview` binds
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +99,8 @@ def test_index_counts_problems_per_channel(data: PreviewData, sample: Path) -> N
 
 @pytest.fixture(scope="module")
 def client(sample: Path) -> TestClient:
-    return TestClient(create_app(PreviewState(open_workspace(sample, {})), live_reload=False))
+    app = create_app(PreviewState(open_workspace(sample, {})), live_reload=False)
+    return TestClient(app, base_url=BASE_URL)
 
 
 def test_pages_answer(client: TestClient) -> None:
@@ -202,3 +207,67 @@ def test_an_unplanned_post_says_why_on_its_item_page(workspace: WorkspaceBuilder
         w.startswith("not planned") for c in data.item(a, ServerLinks(workspace.root))["channels"]
         for w in c["warnings"]
     )
+
+
+# -- links built from stored or content-derived values ----------------------------------------
+def test_only_web_addresses_are_links() -> None:
+    assert is_web_url("https://www.facebook.com/123_456") and is_web_url("HTTP://portal.vn/a")
+    for value in (
+        "javascript:fetch('/status')",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "\x01javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox",
+        "//evil.example/x",
+        "https:alert(1)",
+        "https:// space.example",
+        "",
+        None,
+    ):
+        assert not is_web_url(value), value
+
+
+def test_a_delivery_address_that_is_not_a_web_address_is_no_link(
+    workspace: WorkspaceBuilder,
+) -> None:
+    workspace.article("a.md", "title: A\ndate: 2026-11-01\nchannels: [portal, facebook]\n")
+    store = open_workspace_store(open_workspace(workspace.root, {}))
+    now = utcnow()
+    store.deliveries.announce([("a", "portal", "test", now), ("a", "facebook", "test", now)], now)
+    urls = {"portal": "https://bhxh.example.gov.vn/a", "facebook": "javascript:fetch('/status')"}
+    for delivery in store.deliveries.all():
+        url = urls[delivery.channel]
+        store.deliveries.change(
+            delivery, "published", now, state="published", url=url, published_at=now
+        )
+    store.close()
+    client = TestClient(
+        create_app(PreviewState(open_workspace(workspace.root, {})), live_reload=False),
+        base_url=BASE_URL,
+    )
+    html = client.get("/status").text
+    assert 'href="https://bhxh.example.gov.vn/a"' in html
+    assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', html)).lower()
+    assert "javascript:fetch(&#39;/status&#39;)" in html  # shown, as text
+
+
+def test_a_link_card_to_a_non_web_address_is_no_link(data: PreviewData, sample: Path) -> None:
+    item = data.catalog.item(LONG_ARTICLE)
+    assert item is not None
+    context = data.item(item, ServerLinks(sample))
+    facebook = next(c for c in context["channels"] if c["name"] == "facebook")
+    facebook["mock"]["link"]["url"] = "javascript:fetch('/status')"
+    html = render_page(
+        "item.html",
+        context,
+        links=ServerLinks(sample),
+        lang="vi",
+        other_lang_url="",
+        live_reload=False,
+        workspace_name="ws",
+        generated_at="",
+    )
+    assert 'class="fb-link"' in html
+    assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', html)).lower()
