@@ -28,6 +28,7 @@ from .conftest import WorkspaceBuilder
 
 LONG_ARTICLE = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
+COVER = "content/nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan/anh-bia.jpg"
 BASE_URL = "http://127.0.0.1:8765"  # the Host the preview answers to, as `publisher preview` binds
 
 
@@ -113,8 +114,7 @@ def test_pages_answer(client: TestClient) -> None:
 
 def test_files_are_served_only_from_content_and_caches(client: TestClient, sample: Path) -> None:
     (sample / ".env").write_text("TELEGRAM_BOT_TOKEN=secret\n")
-    image = "content/nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan/anh-bia.jpg"
-    assert client.get(f"/files/{image}").status_code == 200
+    assert client.get(f"/files/{COVER}").status_code == 200
     for refused in (
         ".env",
         "channels/telegram.yaml",
@@ -207,6 +207,66 @@ def test_an_unplanned_post_says_why_on_its_item_page(workspace: WorkspaceBuilder
         w.startswith("not planned") for c in data.item(a, ServerLinks(workspace.root))["channels"]
         for w in c["warnings"]
     )
+
+
+# -- /files/: only what the items show, never active content ----------------------------------
+def test_files_serve_only_what_the_items_show(workspace: WorkspaceBuilder) -> None:
+    workspace.image("content/a/anh-bia.jpg", (1200, 630), fmt="JPEG")
+    workspace.write(
+        "content/a/so-do.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>fetch('/status')</script></svg>",
+    )
+    workspace.write("content/a/trang.html", "<script>fetch('/status')</script>")
+    workspace.article(
+        "a/index.md",
+        "title: A\ndate: 2026-11-01\ncover: anh-bia.jpg\nchannels: [portal, facebook, zalo]\n",
+        "Xem [sơ đồ](so-do.svg) và [trang](trang.html).\n",
+    )
+    workspace.image("content/khong-dung.png")
+    workspace.write("content/.git/config", "[remote]\n\turl = https://x:ghp_secret@example.com/r\n")
+    workspace.write("content/tool.js", "fetch('/status')")
+    workspace.write("content/feed.xml", "<rss/>")
+    client = TestClient(
+        create_app(PreviewState(open_workspace(workspace.root, {})), live_reload=False),
+        base_url=BASE_URL,
+    )
+    page = client.get("/items/a").text + client.get("/portal/a").text
+    shown = set(re.findall(r'src="(/files/[^"]+)"', page))
+    assert any("/.publisher/cache/" in url for url in shown)
+    for url in shown:
+        answer = client.get(unquote(url))
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/")
+    assert client.get("/files/content/a/anh-bia.jpg").status_code == 200  # the item's asset
+    assert (workspace.root / ".publisher/cache/load.pickle").is_file()
+    for refused in (
+        "content/.git/config",
+        "content/a/so-do.svg",  # an item's files, but active content
+        "content/a/trang.html",
+        "content/khong-dung.png",  # used by no item
+        "content/tool.js",
+        "content/feed.xml",
+        "content/a/index.md",
+        ".publisher/cache/load.pickle",
+        ".publisher/state.db",
+    ):
+        assert client.get(f"/files/{refused}").status_code == 404, refused
+
+
+def test_odd_file_paths_get_a_clean_refusal(client: TestClient) -> None:
+    for odd in (
+        "content/..%00/.env",
+        "%00",
+        f"{COVER}%00.jpg",
+        "content%2F..%2F.env",
+        "content/..%2F..%2F.env",
+        "..%5C..%5C.env",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "content/" + "a" * 5000 + ".jpg",
+        "content/" + "ả" * 400 + ".jpg",
+        "content/%ff%fe.jpg",
+    ):
+        assert client.get(f"/files/{odd}").status_code in (400, 404), odd
 
 
 # -- links built from stored or content-derived values ----------------------------------------

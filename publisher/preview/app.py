@@ -1,6 +1,7 @@
 """The preview web app (Starlette): pages rendered from the same posts publishing sends,
 reloaded in the browser within a second of a saved change (watchdog + server-sent events).
-It serves only the workspace's content and caches, never `.env` or the state store."""
+It serves only the media the pages show (never `.env`, hidden files, the state store or
+active content)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
 
 RELOAD_DEBOUNCE_SECONDS = 0.25
-SERVED_FOLDERS = ("content", ".publisher/cache")
+# A served file is never a document that could act: opened on its own, it is sandboxed.
+FILE_POLICY = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'; sandbox"
+)
 
 
 class PreviewState:
@@ -48,10 +52,14 @@ class PreviewState:
             self.data = data
             self.version += 1
 
+    def latest(self) -> PreviewData:
+        """The data of the last reload, as it is."""
+        with self._lock:
+            return self.data
+
     def current(self) -> PreviewData:
         """The data, with deliveries read again: `run` may be publishing meanwhile."""
-        with self._lock:
-            data = self.data
+        data = self.latest()
         data.deliveries = {(d.item_id, d.channel): d for d in self._deliveries()}
         return data
 
@@ -118,11 +126,11 @@ def create_app(state: PreviewState, live_reload: bool = True) -> Starlette:
         return page(request, "status.html", state.current().status(links(request), state.pauses()))
 
     async def files(request: Request) -> Response:
-        target = (root / request.path_params["path"]).resolve()
-        allowed = any(target.is_relative_to((root / folder).resolve()) for folder in SERVED_FOLDERS)
-        if not allowed or not target.is_file():
+        """Only a file a page shows: looked up by its exact path, never opened by any other."""
+        target = state.latest().served_file(request.path_params["path"])
+        if target is None or not target.is_file():
             return Response(status_code=404)
-        return FileResponse(target)
+        return FileResponse(target, headers={"Content-Security-Policy": FILE_POLICY})
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]

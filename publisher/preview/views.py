@@ -6,13 +6,16 @@ from __future__ import annotations
 import calendar as month_grid
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from publisher.adapters.base import Post
 from publisher.adapters.registry import CHANNEL_TYPES
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
+from publisher.content.probe import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from publisher.planning.planner import Plan, make_plan
 from publisher.planning.slots import phase_on
 from publisher.preview.mockups import mock_for
@@ -30,6 +33,11 @@ STATE_ORDER = (
     "skipped-late",
     "cancelled",
 )
+# What the preview may serve of what the pages show: passive media only (never SVG, HTML,
+# XML or scripts, which would run in the preview's origin), from content/ or the caches of
+# media variants and title cards.
+SERVED_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+SERVED_CACHES = ("media", "cards")
 
 
 class Links(Protocol):
@@ -47,6 +55,9 @@ class PreviewData:
     plan: Plan
     deliveries: dict[tuple[str, str], Delivery]
     posts: dict[tuple[str, str], Post] = field(default_factory=dict)
+    # The files the pages may show (the items' assets, then each drawn post's media), by
+    # their path under the workspace as /files/ addresses carry it.
+    files: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
     def build(cls, catalog: Catalog, deliveries: list[Delivery]) -> PreviewData:
@@ -55,7 +66,9 @@ class PreviewData:
         fixed = {key: d.due_at for key, d in by_key.items() if d.state != "cancelled"}
         enabled = tuple(n for n, c in catalog.channels.items() if c.enabled)
         plan = make_plan(catalog.schedules, catalog.items, enabled, now=utcnow(), fixed=fixed)
-        return cls(catalog, renderer, plan, by_key)
+        data = cls(catalog, renderer, plan, by_key)
+        data._may_show(asset.path for item in catalog.items for asset in item.assets)
+        return data
 
     @property
     def zone(self) -> dt.tzinfo:
@@ -64,8 +77,26 @@ class PreviewData:
     def post(self, item: ContentItem, channel: str) -> Post:
         key = (item.id, channel)
         if key not in self.posts:
-            self.posts[key] = self.renderer.render(item, channel)
+            post = self.renderer.render(item, channel)
+            uploads = (path for call in post.calls for path in call.files.values())
+            self._may_show([*post.media, *uploads])
+            self.posts[key] = post
         return self.posts[key]
+
+    def served_file(self, path: str) -> Path | None:
+        """The file at `path` under the workspace, if a page may show it."""
+        return self.files.get(path)
+
+    def _may_show(self, paths: Iterable[str | Path]) -> None:
+        root = self.catalog.workspace.root.resolve()
+        for path in paths:
+            try:
+                target = Path(path).resolve()
+                relative = PurePosixPath(target.relative_to(root).as_posix())
+            except (OSError, RuntimeError, ValueError):
+                continue
+            if _servable(relative):
+                self.files[relative.as_posix()] = target
 
     def state(self, item: ContentItem, channel: str) -> str:
         delivery = self.deliveries.get((item.id, channel))
@@ -286,6 +317,19 @@ class PreviewData:
 
     def _local(self, moment: dt.datetime | None) -> str:
         return moment.astimezone(self.zone).strftime(DATE_TIME) if moment else ""
+
+
+def _servable(path: PurePosixPath) -> bool:
+    """Passive media in content/ or the media caches, never a hidden file or folder."""
+    parts = path.parts
+    if parts[:1] == ("content",):
+        inside = parts[1:]
+    elif len(parts) > 3 and parts[:2] == (".publisher", "cache") and parts[2] in SERVED_CACHES:
+        inside = parts[3:]
+    else:
+        return False
+    hidden = any(part.startswith(".") for part in inside)
+    return not hidden and path.suffix.lower() in SERVED_SUFFIXES
 
 
 def _overall(states: list[str]) -> str:
