@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import http.client
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -15,7 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from publisher.catalog import load_catalog
-from publisher.preview.app import PreviewState, create_app
+from publisher.preview.app import PreviewState, allowed_hosts, create_app
 from publisher.preview.links import ServerLinks
 from publisher.preview.mockups import _fold
 from publisher.preview.pages import is_web_url, render_page
@@ -28,8 +32,11 @@ from .conftest import WorkspaceBuilder
 
 LONG_ARTICLE = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
+INFOGRAPHIC = "nuoc-rut-2026/infographic/ket-qua-10-thang"
+VIDEO = "nuoc-rut-2026/video/huong-dan-cai-dat-vssid"
 COVER = "content/nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan/anh-bia.jpg"
 BASE_URL = "http://127.0.0.1:8765"  # the Host the preview answers to, as `publisher preview` binds
+PATIENCE = 300  # seconds: a safety net for a hung server on a loaded machine, never a measure
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +143,15 @@ def _listening_addresses(port: int) -> set[str]:
     return addresses
 
 
+def _status_for_host(port: int, host: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+    try:
+        connection.request("GET", "/static/preview.css", headers={"Host": host})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def test_preview_listens_on_loopback_only_by_default(sample: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -152,6 +168,9 @@ def test_preview_listens_on_loopback_only_by_default(sample: Path) -> None:
         while not _listening_addresses(port) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+        assert _status_for_host(port, f"127.0.0.1:{port}") == 200
+        assert _status_for_host(port, f"localhost:{port}") == 200
+        assert _status_for_host(port, f"rebound.example:{port}") == 400
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -207,6 +226,93 @@ def test_an_unplanned_post_says_why_on_its_item_page(workspace: WorkspaceBuilder
         w.startswith("not planned") for c in data.item(a, ServerLinks(workspace.root))["channels"]
         for w in c["warnings"]
     )
+
+
+# -- what the server answers, and to whom -----------------------------------------------------
+def test_a_foreign_host_name_is_refused(client: TestClient) -> None:
+    """DNS rebinding: a page elsewhere points its own name at 127.0.0.1 and reads the preview.
+    Only the address the preview listens on (and its loopback names) gets an answer."""
+    paths = ("/", "/status", f"/items/{FOLDER_ITEM}", f"/files/{COVER}", "/static/preview.js")
+    for host in ("evil.example", "evil.example:8765", "127.0.0.1.evil.example:8765", "[::2]"):
+        for path in paths:
+            answer = client.get(path, headers={"host": host})
+            assert answer.status_code == 400, (host, path)
+            assert "Đừng vội" not in answer.text and len(answer.text) < 200
+    for host in ("127.0.0.1:8765", "localhost:8765", "LocalHost:8765", "[::1]:8765", "127.0.0.1"):
+        assert client.get("/status", headers={"host": host}).status_code == 200, host
+
+
+def test_a_preview_bound_to_one_address_answers_only_to_it(sample: Path) -> None:
+    state = PreviewState(open_workspace(sample, {}))
+    client = TestClient(create_app(state, live_reload=False, host="192.168.1.20"))
+    assert client.get("/status", headers={"host": "192.168.1.20:8765"}).status_code == 200
+    assert client.get("/status", headers={"host": "localhost:8765"}).status_code == 400
+    assert allowed_hosts("::1") == ["[::1]", "127.0.0.1", "localhost"]
+    assert allowed_hosts("0.0.0.0") == ["0.0.0.0", "127.0.0.1", "localhost", "[::1]"]
+    assert allowed_hosts("preview.bhxh.lan") == ["preview.bhxh.lan"]
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    for path, host in (
+        ("/", "127.0.0.1:8765"),
+        (f"/items/{FOLDER_ITEM}", "127.0.0.1:8765"),
+        (f"/portal/{FOLDER_ITEM}", "127.0.0.1:8765"),
+        ("/calendar", "127.0.0.1:8765"),
+        ("/status", "127.0.0.1:8765"),
+        ("/static/preview.css", "127.0.0.1:8765"),
+        (f"/files/{COVER}", "127.0.0.1:8765"),
+        ("/items/no/such/item", "127.0.0.1:8765"),
+        ("/files/.env", "127.0.0.1:8765"),
+        ("/", "evil.example"),
+    ):
+        headers = client.get(path, headers={"host": host}).headers
+        assert headers["x-frame-options"] == "SAMEORIGIN", path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "no-referrer", path
+        policy = headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy, path
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, path
+
+
+class _InlineCode(HTMLParser):
+    """Collects what a strict Content-Security-Policy would block: inline scripts, inline
+    styles (elements and attributes) and event-handler attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "style" or (tag == "script" and "src" not in names):
+            self.found.append(f"<{tag}>")
+        self.found += [f"<{tag} {n}>" for n in names if n == "style" or n.startswith("on")]
+
+
+def test_pages_need_no_inline_script_or_style(client: TestClient) -> None:
+    """The policy allows scripts and styles from /static/ only: pages must not need more."""
+    for path in (
+        "/",
+        "/?lang=en",
+        "/calendar",
+        "/status",
+        f"/items/{FOLDER_ITEM}",
+        f"/items/{LONG_ARTICLE}",
+        f"/items/{INFOGRAPHIC}",
+        f"/items/{VIDEO}",
+        "/items/no/such/item",
+    ):
+        parser = _InlineCode()
+        parser.feed(client.get(path).text)
+        assert parser.found == [], path
+
+
+def test_the_portal_page_allows_its_own_style_and_nothing_else(client: TestClient) -> None:
+    answer = client.get(f"/portal/{FOLDER_ITEM}")
+    (style,) = re.findall(r"<style>(.*?)</style>", answer.text, re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = answer.headers["content-security-policy"]
+    assert f"style-src 'sha256-{digest}'" in policy and "script-src" not in policy
 
 
 # -- /files/: only what the items show, never active content ----------------------------------

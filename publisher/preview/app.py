@@ -1,20 +1,32 @@
 """The preview web app (Starlette): pages rendered from the same posts publishing sends,
 reloaded in the browser within a second of a saved change (watchdog + server-sent events).
-It serves only the media the pages show (never `.env`, hidden files, the state store or
-active content)."""
+
+It answers only to the address it listens on (a page elsewhere cannot rebind its own name
+to it), serves only the media the pages show (never `.env`, hidden files, the state store
+or active content) and sends a strict Content-Security-Policy with every answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import ipaddress
+import re
 import threading
 from collections.abc import AsyncIterator
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publisher.catalog import load_catalog
 from publisher.preview.links import ServerLinks
@@ -29,10 +41,24 @@ if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
 
 RELOAD_DEBOUNCE_SECONDS = 0.25
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+# Pages use only /static/ scripts and styles, /files/ images, the event stream and the
+# portal mock-up's frame; nothing inline, nothing from the network.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
+    "form-action 'none'"
+)
 # A served file is never a document that could act: opened on its own, it is sandboxed.
 FILE_POLICY = (
     "default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'self'; sandbox"
 )
+SECURITY_HEADERS = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 class PreviewState:
@@ -78,7 +104,8 @@ class PreviewState:
             store.close()
 
 
-def create_app(state: PreviewState, live_reload: bool = True) -> Starlette:
+def create_app(state: PreviewState, live_reload: bool = True, host: str = "127.0.0.1") -> Starlette:
+    """The preview of `state`, answering only to `host` (the address it listens on)."""
     root = state.workspace.root
 
     def page(request: Request, template: str, context: dict) -> HTMLResponse:
@@ -117,7 +144,10 @@ def create_app(state: PreviewState, live_reload: bool = True) -> Starlette:
         found = data.catalog.item(request.path_params["item_id"])
         if found is None or "portal" not in found.channels:
             return HTMLResponse("<h1>404</h1>", status_code=404)
-        return HTMLResponse(data.portal_page(found, links(request)))
+        return HTMLResponse(
+            data.portal_page(found, links(request)),
+            headers={"Content-Security-Policy": portal_policy()},
+        )
 
     async def calendar(request: Request) -> Response:
         return page(request, "calendar.html", state.current().calendar(links(request)))
@@ -164,7 +194,64 @@ def create_app(state: PreviewState, live_reload: bool = True) -> Starlette:
             Route("/files/{path:path}", files),
             Route("/static/{name}", static),
             Route("/events", events),
-        ]
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                TrustedHostMiddleware, allowed_hosts=allowed_hosts(host), www_redirect=False
+            ),
+        ],
+    )
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The Host names the preview answers to: the address it listens on, and the loopback
+    names when that is a loopback or wildcard address.
+
+    Ports are not compared (TrustedHostMiddleware ignores them): a browser always names the
+    port it connected to, so a rebound name arrives with ours anyway, and an SSH tunnel
+    (another port) keeps working.
+    """
+    name = host.strip("[]").lower()
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        hosts = [name]
+        loopback = name == "localhost"
+    else:
+        hosts = [f"[{name}]" if address.version == 6 else name]
+        loopback = address.is_loopback or address.is_unspecified
+    return list(dict.fromkeys(hosts + list(LOOPBACK_HOSTS if loopback else ())))
+
+
+class SecurityHeaders:
+    """Adds the security headers to every answer; a route may set its own policy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@cache
+def portal_policy() -> str:
+    """The portal page's policy: its template's own <style> (by hash), images from /files/."""
+    template = resources.files("publisher") / "templates" / "portal" / "article.html"
+    styles = re.findall(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), re.S)
+    digests = (base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in styles)
+    hashes = " ".join(f"'sha256-{digest}'" for digest in digests)
+    return (
+        f"default-src 'none'; style-src {hashes}; img-src 'self'; frame-ancestors 'self'; "
+        "base-uri 'none'; form-action 'none'"
     )
 
 
