@@ -10,7 +10,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -18,12 +21,15 @@ from urllib.parse import unquote
 import pytest
 from starlette.testclient import TestClient
 
+from publisher.adapters.base import Post
 from publisher.catalog import load_catalog
+from publisher.content.model import ContentItem
 from publisher.preview.app import PreviewState, allowed_hosts, create_app
 from publisher.preview.links import ServerLinks
 from publisher.preview.mockups import _fold
 from publisher.preview.pages import is_web_url, render_page
 from publisher.preview.views import PreviewData
+from publisher.render.service import Renderer
 from publisher.store.database import open_workspace_store
 from publisher.store.deliveries import utcnow
 from publisher.workspace import open_workspace
@@ -437,3 +443,63 @@ def test_a_link_card_to_a_non_web_address_is_no_link(data: PreviewData, sample: 
     )
     assert 'class="fb-link"' in html
     assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', html)).lower()
+
+
+# -- rendering off the event loop -------------------------------------------------------------
+@pytest.fixture
+def slow_render(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, ...]]:
+    """Rendering FOLDER_ITEM blocks until the test sets `release`; `started` says it began."""
+    started, release = threading.Event(), threading.Event()
+    render = Renderer.render
+
+    def slow(self: Renderer, item: ContentItem, channel: str) -> Post:
+        if item.id == FOLDER_ITEM:
+            started.set()
+            release.wait()
+        return render(self, item, channel)
+
+    monkeypatch.setattr(Renderer, "render", slow)
+    try:
+        yield started, release
+    finally:
+        release.set()  # never leave a render thread behind
+
+
+def test_a_slow_render_holds_up_neither_static_files_nor_other_pages(
+    sample_copy: Path, slow_render: tuple[threading.Event, ...]
+) -> None:
+    started, release = slow_render
+    app = create_app(PreviewState(open_workspace(sample_copy, {})), live_reload=False)
+    with TestClient(app, base_url=BASE_URL) as client, ThreadPoolExecutor(2) as pool:
+        assert client.get(f"/items/{LONG_ARTICLE}").status_code == 200  # drawn once already
+        slow = pool.submit(client.get, f"/items/{FOLDER_ITEM}")
+        assert started.wait(PATIENCE)
+        paths = ("/static/preview.css", "/status", "/calendar", f"/items/{LONG_ARTICLE}")
+        others = pool.submit(lambda: [client.get(path).status_code for path in paths])
+        try:
+            answered = others.result(timeout=PATIENCE)  # while the slow render still blocks
+        finally:
+            release.set()
+        assert answered == [200, 200, 200, 200]
+        assert slow.result(timeout=PATIENCE).status_code in (200, 503)
+
+
+def test_a_page_slower_than_the_limit_says_it_is_being_prepared(
+    sample_copy: Path, slow_render: tuple[threading.Event, ...]
+) -> None:
+    started, release = slow_render
+    state = PreviewState(open_workspace(sample_copy, {}))
+    app = create_app(state, live_reload=False, render_limit=0.5)
+    with TestClient(app, base_url=BASE_URL) as client:
+        try:
+            first = client.get(f"/items/{FOLDER_ITEM}")  # the render blocks until released
+        finally:
+            release.set()
+        assert started.is_set() and first.status_code == 503
+        assert first.headers["retry-after"] and 'http-equiv="refresh"' in first.text
+        assert "Đang chuẩn bị" in first.text and "Đừng vội rút BHXH" not in first.text
+        deadline = time.monotonic() + PATIENCE
+        answer = client.get(f"/items/{FOLDER_ITEM}")  # the render went on in the background
+        while answer.status_code == 503 and time.monotonic() < deadline:
+            answer = client.get(f"/items/{FOLDER_ITEM}")
+        assert answer.status_code == 200 and "Đừng vội rút BHXH" in answer.text

@@ -6,7 +6,8 @@ from __future__ import annotations
 import calendar as month_grid
 import datetime as dt
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -58,15 +59,24 @@ class PreviewData:
     # The files the pages may show (the items' assets, then each drawn post's media), by
     # their path under the workspace as /files/ addresses carry it.
     files: dict[str, Path] = field(default_factory=dict)
+    # Held while drawing a post: the renderer's caches are not thread-safe.
+    render_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, catalog: Catalog, deliveries: list[Delivery]) -> PreviewData:
+    def build(
+        cls,
+        catalog: Catalog,
+        deliveries: list[Delivery],
+        render_lock: threading.Lock | None = None,
+    ) -> PreviewData:
+        """`render_lock`: one lock for every reading, so a render of the previous one that
+        still runs in the background never overlaps this one's."""
         renderer = Renderer(catalog)
         by_key = {(d.item_id, d.channel): d for d in deliveries}
         fixed = {key: d.due_at for key, d in by_key.items() if d.state != "cancelled"}
         enabled = tuple(n for n, c in catalog.channels.items() if c.enabled)
         plan = make_plan(catalog.schedules, catalog.items, enabled, now=utcnow(), fixed=fixed)
-        data = cls(catalog, renderer, plan, by_key)
+        data = cls(catalog, renderer, plan, by_key, render_lock=render_lock or threading.Lock())
         data._may_show(asset.path for item in catalog.items for asset in item.assets)
         return data
 
@@ -76,12 +86,26 @@ class PreviewData:
 
     def post(self, item: ContentItem, channel: str) -> Post:
         key = (item.id, channel)
-        if key not in self.posts:
-            post = self.renderer.render(item, channel)
-            uploads = (path for call in post.calls for path in call.files.values())
-            self._may_show([*post.media, *uploads])
-            self.posts[key] = post
-        return self.posts[key]
+        post = self.posts.get(key)
+        if post is None:
+            with self.render_lock:
+                post = self.posts.get(key)  # drawn meanwhile by another request
+                if post is None:
+                    post = self.renderer.render(item, channel)
+                    uploads = (path for call in post.calls for path in call.files.values())
+                    self._may_show([*post.media, *uploads])
+                    self.posts[key] = post
+        return post
+
+    def rendered(self, items: Sequence[ContentItem]) -> bool:
+        """Whether every post of `items` is drawn, so their pages are quick to make."""
+        return all((item.id, channel) in self.posts for item in items for channel in item.channels)
+
+    def prepare(self, items: Sequence[ContentItem]) -> None:
+        """Draw every post of `items`: the slow part of a page (media variants, cards)."""
+        for item in items:
+            for channel in item.channels:
+                self.post(item, channel)
 
     def served_file(self, path: str) -> Path | None:
         """The file at `path` under the workspace, if a page may show it."""
