@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import http.client
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from starlette.testclient import TestClient
 
+from publisher.adapters.base import Post
 from publisher.catalog import load_catalog
-from publisher.preview.app import PreviewState, create_app
+from publisher.content.model import ContentItem
+from publisher.preview.app import PreviewState, allowed_hosts, create_app
 from publisher.preview.links import ServerLinks
 from publisher.preview.mockups import _fold
+from publisher.preview.pages import is_web_url, render_page
 from publisher.preview.views import PreviewData
+from publisher.render.service import Renderer
+from publisher.store.database import open_workspace_store
+from publisher.store.deliveries import utcnow
 from publisher.workspace import open_workspace
 
 from .conftest import WorkspaceBuilder
 
 LONG_ARTICLE = "nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia"
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
+INFOGRAPHIC = "nuoc-rut-2026/infographic/ket-qua-10-thang"
+VIDEO = "nuoc-rut-2026/video/huong-dan-cai-dat-vssid"
+COVER = "content/nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan/anh-bia.jpg"
+BASE_URL = "http://127.0.0.1:8765"  # the Host the preview answers to, as `publisher preview` binds
+PATIENCE = 300  # seconds: a safety net for a hung server on a loaded machine, never a measure
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +113,8 @@ def test_index_counts_problems_per_channel(data: PreviewData, sample: Path) -> N
 
 @pytest.fixture(scope="module")
 def client(sample: Path) -> TestClient:
-    return TestClient(create_app(PreviewState(open_workspace(sample, {})), live_reload=False))
+    app = create_app(PreviewState(open_workspace(sample, {})), live_reload=False)
+    return TestClient(app, base_url=BASE_URL)
 
 
 def test_pages_answer(client: TestClient) -> None:
@@ -108,8 +127,7 @@ def test_pages_answer(client: TestClient) -> None:
 
 def test_files_are_served_only_from_content_and_caches(client: TestClient, sample: Path) -> None:
     (sample / ".env").write_text("TELEGRAM_BOT_TOKEN=secret\n")
-    image = "content/nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan/anh-bia.jpg"
-    assert client.get(f"/files/{image}").status_code == 200
+    assert client.get(f"/files/{COVER}").status_code == 200
     for refused in (
         ".env",
         "channels/telegram.yaml",
@@ -131,6 +149,15 @@ def _listening_addresses(port: int) -> set[str]:
     return addresses
 
 
+def _status_for_host(port: int, host: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+    try:
+        connection.request("GET", "/static/preview.css", headers={"Host": host})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def test_preview_listens_on_loopback_only_by_default(sample: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -147,6 +174,9 @@ def test_preview_listens_on_loopback_only_by_default(sample: Path) -> None:
         while not _listening_addresses(port) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+        assert _status_for_host(port, f"127.0.0.1:{port}") == 200
+        assert _status_for_host(port, f"localhost:{port}") == 200
+        assert _status_for_host(port, f"rebound.example:{port}") == 400
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -202,3 +232,276 @@ def test_an_unplanned_post_says_why_on_its_item_page(workspace: WorkspaceBuilder
         w.startswith("not planned") for c in data.item(a, ServerLinks(workspace.root))["channels"]
         for w in c["warnings"]
     )
+
+
+# -- what the server answers, and to whom -----------------------------------------------------
+def test_a_foreign_host_name_is_refused(client: TestClient) -> None:
+    """DNS rebinding: a page elsewhere points its own name at 127.0.0.1 and reads the preview.
+    Only the address the preview listens on (and its loopback names) gets an answer."""
+    paths = ("/", "/status", f"/items/{FOLDER_ITEM}", f"/files/{COVER}", "/static/preview.js")
+    for host in ("evil.example", "evil.example:8765", "127.0.0.1.evil.example:8765", "[::2]"):
+        for path in paths:
+            answer = client.get(path, headers={"host": host})
+            assert answer.status_code == 400, (host, path)
+            assert "Đừng vội" not in answer.text and len(answer.text) < 200
+    for host in ("127.0.0.1:8765", "localhost:8765", "LocalHost:8765", "[::1]:8765", "127.0.0.1"):
+        assert client.get("/status", headers={"host": host}).status_code == 200, host
+
+
+def test_a_preview_bound_to_one_address_answers_only_to_it(sample: Path) -> None:
+    state = PreviewState(open_workspace(sample, {}))
+    client = TestClient(create_app(state, live_reload=False, host="192.168.1.20"))
+    assert client.get("/status", headers={"host": "192.168.1.20:8765"}).status_code == 200
+    assert client.get("/status", headers={"host": "localhost:8765"}).status_code == 400
+    assert allowed_hosts("::1") == ["[::1]", "127.0.0.1", "localhost"]
+    assert allowed_hosts("0.0.0.0") == ["0.0.0.0", "127.0.0.1", "localhost", "[::1]"]
+    assert allowed_hosts("preview.bhxh.lan") == ["preview.bhxh.lan"]
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    for path, host in (
+        ("/", "127.0.0.1:8765"),
+        (f"/items/{FOLDER_ITEM}", "127.0.0.1:8765"),
+        (f"/portal/{FOLDER_ITEM}", "127.0.0.1:8765"),
+        ("/calendar", "127.0.0.1:8765"),
+        ("/status", "127.0.0.1:8765"),
+        ("/static/preview.css", "127.0.0.1:8765"),
+        (f"/files/{COVER}", "127.0.0.1:8765"),
+        ("/items/no/such/item", "127.0.0.1:8765"),
+        ("/files/.env", "127.0.0.1:8765"),
+        ("/", "evil.example"),
+    ):
+        headers = client.get(path, headers={"host": host}).headers
+        assert headers["x-frame-options"] == "SAMEORIGIN", path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "no-referrer", path
+        policy = headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy, path
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, path
+
+
+class _InlineCode(HTMLParser):
+    """Collects what a strict Content-Security-Policy would block: inline scripts, inline
+    styles (elements and attributes) and event-handler attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "style" or (tag == "script" and "src" not in names):
+            self.found.append(f"<{tag}>")
+        self.found += [f"<{tag} {n}>" for n in names if n == "style" or n.startswith("on")]
+
+
+def test_pages_need_no_inline_script_or_style(client: TestClient) -> None:
+    """The policy allows scripts and styles from /static/ only: pages must not need more."""
+    for path in (
+        "/",
+        "/?lang=en",
+        "/calendar",
+        "/status",
+        f"/items/{FOLDER_ITEM}",
+        f"/items/{LONG_ARTICLE}",
+        f"/items/{INFOGRAPHIC}",
+        f"/items/{VIDEO}",
+        "/items/no/such/item",
+    ):
+        parser = _InlineCode()
+        parser.feed(client.get(path).text)
+        assert parser.found == [], path
+
+
+def test_the_portal_page_allows_its_own_style_and_nothing_else(client: TestClient) -> None:
+    answer = client.get(f"/portal/{FOLDER_ITEM}")
+    (style,) = re.findall(r"<style>(.*?)</style>", answer.text, re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = answer.headers["content-security-policy"]
+    assert f"style-src 'sha256-{digest}'" in policy and "script-src" not in policy
+
+
+# -- /files/: only what the items show, never active content ----------------------------------
+def test_files_serve_only_what_the_items_show(workspace: WorkspaceBuilder) -> None:
+    workspace.image("content/a/anh-bia.jpg", (1200, 630), fmt="JPEG")
+    workspace.write(
+        "content/a/so-do.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>fetch('/status')</script></svg>",
+    )
+    workspace.write("content/a/trang.html", "<script>fetch('/status')</script>")
+    workspace.article(
+        "a/index.md",
+        "title: A\ndate: 2026-11-01\ncover: anh-bia.jpg\nchannels: [portal, facebook, zalo]\n",
+        "Xem [sơ đồ](so-do.svg) và [trang](trang.html).\n",
+    )
+    workspace.image("content/khong-dung.png")
+    workspace.write("content/.git/config", "[remote]\n\turl = https://x:ghp_secret@example.com/r\n")
+    workspace.write("content/tool.js", "fetch('/status')")
+    workspace.write("content/feed.xml", "<rss/>")
+    client = TestClient(
+        create_app(PreviewState(open_workspace(workspace.root, {})), live_reload=False),
+        base_url=BASE_URL,
+    )
+    page = client.get("/items/a").text + client.get("/portal/a").text
+    shown = set(re.findall(r'src="(/files/[^"]+)"', page))
+    assert any("/.publisher/cache/" in url for url in shown)
+    for url in shown:
+        answer = client.get(unquote(url))
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/")
+    assert client.get("/files/content/a/anh-bia.jpg").status_code == 200  # the item's asset
+    assert (workspace.root / ".publisher/cache/load.pickle").is_file()
+    for refused in (
+        "content/.git/config",
+        "content/a/so-do.svg",  # an item's files, but active content
+        "content/a/trang.html",
+        "content/khong-dung.png",  # used by no item
+        "content/tool.js",
+        "content/feed.xml",
+        "content/a/index.md",
+        ".publisher/cache/load.pickle",
+        ".publisher/state.db",
+    ):
+        assert client.get(f"/files/{refused}").status_code == 404, refused
+
+
+def test_odd_file_paths_get_a_clean_refusal(client: TestClient) -> None:
+    for odd in (
+        "content/..%00/.env",
+        "%00",
+        f"{COVER}%00.jpg",
+        "content%2F..%2F.env",
+        "content/..%2F..%2F.env",
+        "..%5C..%5C.env",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "content/" + "a" * 5000 + ".jpg",
+        "content/" + "ả" * 400 + ".jpg",
+        "content/%ff%fe.jpg",
+    ):
+        assert client.get(f"/files/{odd}").status_code in (400, 404), odd
+
+
+# -- links built from stored or content-derived values ----------------------------------------
+def test_only_web_addresses_are_links() -> None:
+    assert is_web_url("https://www.facebook.com/123_456") and is_web_url("HTTP://portal.vn/a")
+    for value in (
+        "javascript:fetch('/status')",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "\x01javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox",
+        "//evil.example/x",
+        "https:alert(1)",
+        "https:// space.example",
+        "",
+        None,
+    ):
+        assert not is_web_url(value), value
+
+
+def test_a_delivery_address_that_is_not_a_web_address_is_no_link(
+    workspace: WorkspaceBuilder,
+) -> None:
+    workspace.article("a.md", "title: A\ndate: 2026-11-01\nchannels: [portal, facebook]\n")
+    store = open_workspace_store(open_workspace(workspace.root, {}))
+    now = utcnow()
+    store.deliveries.announce([("a", "portal", "test", now), ("a", "facebook", "test", now)], now)
+    urls = {"portal": "https://bhxh.example.gov.vn/a", "facebook": "javascript:fetch('/status')"}
+    for delivery in store.deliveries.all():
+        url = urls[delivery.channel]
+        store.deliveries.change(
+            delivery, "published", now, state="published", url=url, published_at=now
+        )
+    store.close()
+    client = TestClient(
+        create_app(PreviewState(open_workspace(workspace.root, {})), live_reload=False),
+        base_url=BASE_URL,
+    )
+    html = client.get("/status").text
+    assert 'href="https://bhxh.example.gov.vn/a"' in html
+    assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', html)).lower()
+    assert "javascript:fetch(&#39;/status&#39;)" in html  # shown, as text
+
+
+def test_a_link_card_to_a_non_web_address_is_no_link(data: PreviewData, sample: Path) -> None:
+    item = data.catalog.item(LONG_ARTICLE)
+    assert item is not None
+    context = data.item(item, ServerLinks(sample))
+    facebook = next(c for c in context["channels"] if c["name"] == "facebook")
+    facebook["mock"]["link"]["url"] = "javascript:fetch('/status')"
+    html = render_page(
+        "item.html",
+        context,
+        links=ServerLinks(sample),
+        lang="vi",
+        other_lang_url="",
+        live_reload=False,
+        workspace_name="ws",
+        generated_at="",
+    )
+    assert 'class="fb-link"' in html
+    assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', html)).lower()
+
+
+# -- rendering off the event loop -------------------------------------------------------------
+@pytest.fixture
+def slow_render(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, ...]]:
+    """Rendering FOLDER_ITEM blocks until the test sets `release`; `started` says it began."""
+    started, release = threading.Event(), threading.Event()
+    render = Renderer.render
+
+    def slow(self: Renderer, item: ContentItem, channel: str) -> Post:
+        if item.id == FOLDER_ITEM:
+            started.set()
+            release.wait()
+        return render(self, item, channel)
+
+    monkeypatch.setattr(Renderer, "render", slow)
+    try:
+        yield started, release
+    finally:
+        release.set()  # never leave a render thread behind
+
+
+def test_a_slow_render_holds_up_neither_static_files_nor_other_pages(
+    sample_copy: Path, slow_render: tuple[threading.Event, ...]
+) -> None:
+    started, release = slow_render
+    state = PreviewState(open_workspace(sample_copy, {}))
+    app = create_app(state, live_reload=False, render_limit=PATIENCE)  # no "preparing" page
+    with TestClient(app, base_url=BASE_URL) as client, ThreadPoolExecutor(2) as pool:
+        assert client.get(f"/items/{LONG_ARTICLE}").status_code == 200  # drawn once already
+        slow = pool.submit(client.get, f"/items/{FOLDER_ITEM}")
+        assert started.wait(PATIENCE)
+        paths = ("/static/preview.css", "/status", "/calendar", f"/items/{LONG_ARTICLE}")
+        others = pool.submit(lambda: [client.get(path).status_code for path in paths])
+        try:
+            answered = others.result(timeout=PATIENCE)  # while the slow render still blocks
+        finally:
+            release.set()
+        assert answered == [200, 200, 200, 200]
+        assert slow.result(timeout=PATIENCE).status_code == 200
+
+
+def test_a_page_slower_than_the_limit_says_it_is_being_prepared(
+    sample_copy: Path, slow_render: tuple[threading.Event, ...]
+) -> None:
+    started, release = slow_render
+    state = PreviewState(open_workspace(sample_copy, {}))
+    app = create_app(state, live_reload=False, render_limit=0.5)
+    with TestClient(app, base_url=BASE_URL) as client:
+        try:
+            first = client.get(f"/items/{FOLDER_ITEM}")  # the render blocks until released
+        finally:
+            release.set()
+        assert first.status_code == 503
+        assert first.headers["retry-after"] and 'http-equiv="refresh"' in first.text
+        assert "Đang chuẩn bị" in first.text and "Đừng vội rút BHXH" not in first.text
+        deadline = time.monotonic() + PATIENCE
+        answer = client.get(f"/items/{FOLDER_ITEM}")  # the render went on in the background
+        while answer.status_code == 503 and time.monotonic() < deadline:
+            answer = client.get(f"/items/{FOLDER_ITEM}")
+        assert answer.status_code == 200 and "Đừng vội rút BHXH" in answer.text
+        assert started.is_set()

@@ -1,7 +1,9 @@
 """The preview in a real browser: Playwright driving Debian's Chromium (/usr/bin/chromium).
 
 CI installs Chromium (.ci/run); on a developer machine without it these tests are skipped,
-but never in CI. Screenshots land in tests/artifacts/ (git-ignored).
+but never in CI. Screenshots land in tests/artifacts/ (git-ignored). Every test runs with the
+preview's Content-Security-Policy on and fails on any console error, script error or policy
+violation: the policy must never block what a page needs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+# Reports every policy violation in any frame that runs scripts (frames that run none, like
+# the sandboxed portal page, report theirs on the console).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.reportViolation(`${e.violatedDirective} blocked ${e.blockedURI} in ${e.documentURI}`));
+"""
 FOLDER_ITEM = "nuoc-rut-2026/rui-ro-rut-bhxh-mot-lan"
 INFOGRAPHIC = "nuoc-rut-2026/infographic/ket-qua-10-thang"
 
@@ -38,7 +46,13 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError("Chromium is missing in CI: .ci/run must install it")
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +88,24 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page; at the end, no console error, script error or policy violation."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    problems: list[str] = []
+    context.expose_function("reportViolation", lambda text: problems.append(text))
+    context.add_init_script(REPORT_VIOLATIONS)
     opened = context.new_page()
+    opened.on("console", lambda message: _note_console(message, problems))
+    opened.on("pageerror", lambda error: problems.append(str(error)))
     yield opened
     context.close()
+    assert problems == []
+
+
+def _note_console(message: ConsoleMessage, problems: list[str]) -> None:
+    """Console errors, but the browser's own asking for /favicon.ico (the preview has none)."""
+    url = message.location["url"]
+    if message.type == "error" and not url.endswith("/favicon.ico"):
+        problems.append(f"{message.text} ({url})")
 
 
 def shot(page: Page, name: str) -> None:
@@ -93,7 +121,8 @@ def images_loaded(page: Page, selector: str) -> int:
 
 
 def test_index_lists_every_item_with_its_problems(page: Page, server: str) -> None:
-    page.goto(server + "/")
+    answer = page.goto(server + "/")
+    assert answer is not None and "default-src 'none'" in answer.headers["content-security-policy"]
     expect(page.get_by_text("Rút BHXH một lần: nhận ngay một khoản tiền")).to_be_visible()
     expect(page.get_by_text("Infographic: Kết quả thực hiện nhiệm vụ 10 tháng")).to_be_visible()
     assert page.locator("body").inner_text().count("Hướng dẫn cài đặt") >= 1
@@ -109,6 +138,10 @@ def test_item_page_shows_every_mockup_with_text_images_and_warnings(
     expect(body).to_contain_text("Rút BHXH một lần: nhận ngay")  # Zalo / portal title
     page.wait_for_load_state("networkidle")
     assert images_loaded(page, "body") >= 6  # Facebook grid, Zalo cover and blocks, Telegram album
+    widths = page.eval_on_selector_all(
+        ".meter span", "bars => bars.map(b => [b.style.width, b.dataset.width + '%'])"
+    )
+    assert widths and all(set_ == wanted for set_, wanted in widths)  # set by the script
     shot(page, "item-folder")
     page.goto(f"{server}/items/nuoc-rut-2026/bhxh-tu-nguyen-diem-tua-tuoi-gia")
     expect(page.locator("body")).to_contain_text("no cover image")  # the warning is shown
@@ -121,11 +154,13 @@ def test_portal_mockup_loads_the_article_page(page: Page, server: str) -> None:
     frame = next(f for f in page.frames if "/portal/" in f.url)
     expect(frame.locator("h1")).to_contain_text("Infographic: Kết quả thực hiện")
     assert images_loaded(frame, "article") >= 1
+    expect(frame.locator("h1")).to_have_css("color", "rgb(11, 61, 122)")  # its own <style>
 
 
 def test_calendar_and_status_pages(page: Page, server: str) -> None:
     page.goto(server + "/calendar")
     expect(page.locator("body")).to_contain_text("12/2026")
+    expect(page.locator(".cal-post").first).to_have_css("display", "flex")  # the style sheet
     expect(page.locator("body")).to_contain_text("08:00")
     shot(page, "calendar")
     page.goto(server + "/status")

@@ -24,7 +24,7 @@ def run_preview(root: Path, host: str, port: int, out: Path | None) -> int:
     observer = watch(state)
     console().print(f"Preview: http://{host}:{port}/  (Ctrl-C to stop)")
     try:
-        uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(state, host=host), host=host, port=port, log_level="warning")
     finally:
         observer.stop()
     return 0

@@ -22,6 +22,10 @@ UI_STRINGS: dict[str, dict[str, str]] = {
             "Bản xem trước được dựng từ đúng các yêu cầu sẽ gửi tới từng nền tảng. "
             "Giao diện nền tảng chỉ mang tính mô phỏng."
         ),
+        "app.preparing": "Đang chuẩn bị trang này",
+        "app.preparing_help": (
+            "Ảnh và bài đăng từng kênh vẫn đang được dựng; trang sẽ tự tải lại sau giây lát."
+        ),
         "lang.other": "English",
         "lang.other_code": "en",
         "nav.label": "Điều hướng chính",
@@ -272,6 +276,11 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "app.footer": (
             "Built from the exact requests each platform will receive. "
             "Platform screens are simulations."
+        ),
+        "app.preparing": "Preparing this page",
+        "app.preparing_help": (
+            "Images and each channel's post are still being made; "
+            "the page reloads itself in a moment."
         ),
         "lang.other": "Tiếng Việt",
         "lang.other_code": "vi",

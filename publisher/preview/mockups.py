@@ -107,7 +107,6 @@ def _youtube(post: Post, media_url: MediaUrl, names: dict[str, str]) -> dict[str
         "title": snippet.get("title", ""),
         "hashtags_above": _HASHTAG.findall(description)[:3],
         "description": description,
-        "description_lines_shown": 3,
         "thumbnail": media_url(thumbnail.files["media"]) if thumbnail else None,
         "tags": snippet.get("tags", []),
         "mode": video.step if video else "update",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -10,16 +11,26 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from publisher.preview.i18n import translator
 
 LANGUAGES = ("vi", "en")
+# An absolute http(s) address with a host, and no space or control character anywhere
+# (browsers drop tabs and newlines, so "java\tscript:" would still run).
+_WEB_URL = re.compile(r"https?://[^\x00-\x20\x7f/?#][^\x00-\x20\x7f]*", re.IGNORECASE)
+
+
+def is_web_url(value: object) -> bool:
+    """Whether `value`, a stored or content-derived address, may become a link."""
+    return isinstance(value, str) and _WEB_URL.fullmatch(value) is not None
 
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("publisher", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.tests["web_url"] = is_web_url
+    return env
 
 
 def render_page(

@@ -6,13 +6,17 @@ from __future__ import annotations
 import calendar as month_grid
 import datetime as dt
 import json
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from publisher.adapters.base import Post
 from publisher.adapters.registry import CHANNEL_TYPES
 from publisher.catalog import Catalog
 from publisher.content.model import ContentItem
+from publisher.content.probe import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from publisher.planning.planner import Plan, make_plan
 from publisher.planning.slots import phase_on
 from publisher.preview.mockups import mock_for
@@ -30,6 +34,11 @@ STATE_ORDER = (
     "skipped-late",
     "cancelled",
 )
+# What the preview may serve of what the pages show: passive media only (never SVG, HTML,
+# XML or scripts, which would run in the preview's origin), from content/ or the caches of
+# media variants and title cards.
+SERVED_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+SERVED_CACHES = ("media", "cards")
 
 
 class Links(Protocol):
@@ -47,15 +56,29 @@ class PreviewData:
     plan: Plan
     deliveries: dict[tuple[str, str], Delivery]
     posts: dict[tuple[str, str], Post] = field(default_factory=dict)
+    # The files the pages may show (the items' assets, then each drawn post's media), by
+    # their path under the workspace as /files/ addresses carry it.
+    files: dict[str, Path] = field(default_factory=dict)
+    # Held while drawing a post: the renderer's caches are not thread-safe.
+    render_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, catalog: Catalog, deliveries: list[Delivery]) -> PreviewData:
+    def build(
+        cls,
+        catalog: Catalog,
+        deliveries: list[Delivery],
+        render_lock: threading.Lock | None = None,
+    ) -> PreviewData:
+        """`render_lock`: one lock for every reading, so a render of the previous one that
+        still runs in the background never overlaps this one's."""
         renderer = Renderer(catalog)
         by_key = {(d.item_id, d.channel): d for d in deliveries}
         fixed = {key: d.due_at for key, d in by_key.items() if d.state != "cancelled"}
         enabled = tuple(n for n, c in catalog.channels.items() if c.enabled)
         plan = make_plan(catalog.schedules, catalog.items, enabled, now=utcnow(), fixed=fixed)
-        return cls(catalog, renderer, plan, by_key)
+        data = cls(catalog, renderer, plan, by_key, render_lock=render_lock or threading.Lock())
+        data._may_show(asset.path for item in catalog.items for asset in item.assets)
+        return data
 
     @property
     def zone(self) -> dt.tzinfo:
@@ -63,9 +86,41 @@ class PreviewData:
 
     def post(self, item: ContentItem, channel: str) -> Post:
         key = (item.id, channel)
-        if key not in self.posts:
-            self.posts[key] = self.renderer.render(item, channel)
-        return self.posts[key]
+        post = self.posts.get(key)
+        if post is None:
+            with self.render_lock:
+                post = self.posts.get(key)  # drawn meanwhile by another request
+                if post is None:
+                    post = self.renderer.render(item, channel)
+                    uploads = (path for call in post.calls for path in call.files.values())
+                    self._may_show([*post.media, *uploads])
+                    self.posts[key] = post
+        return post
+
+    def rendered(self, items: Sequence[ContentItem]) -> bool:
+        """Whether every post of `items` is drawn, so their pages are quick to make."""
+        return all((item.id, channel) in self.posts for item in items for channel in item.channels)
+
+    def prepare(self, items: Sequence[ContentItem]) -> None:
+        """Draw every post of `items`: the slow part of a page (media variants, cards)."""
+        for item in items:
+            for channel in item.channels:
+                self.post(item, channel)
+
+    def served_file(self, path: str) -> Path | None:
+        """The file at `path` under the workspace, if a page may show it."""
+        return self.files.get(path)
+
+    def _may_show(self, paths: Iterable[str | Path]) -> None:
+        root = self.catalog.workspace.root.resolve()
+        for path in paths:
+            try:
+                target = Path(path).resolve()
+                relative = PurePosixPath(target.relative_to(root).as_posix())
+            except (OSError, RuntimeError, ValueError):
+                continue
+            if _servable(relative):
+                self.files[relative.as_posix()] = target
 
     def state(self, item: ContentItem, channel: str) -> str:
         delivery = self.deliveries.get((item.id, channel))
@@ -286,6 +341,19 @@ class PreviewData:
 
     def _local(self, moment: dt.datetime | None) -> str:
         return moment.astimezone(self.zone).strftime(DATE_TIME) if moment else ""
+
+
+def _servable(path: PurePosixPath) -> bool:
+    """Passive media in content/ or the media caches, never a hidden file or folder."""
+    parts = path.parts
+    if parts[:1] == ("content",):
+        inside = parts[1:]
+    elif len(parts) > 3 and parts[:2] == (".publisher", "cache") and parts[2] in SERVED_CACHES:
+        inside = parts[3:]
+    else:
+        return False
+    hidden = any(part.startswith(".") for part in inside)
+    return not hidden and path.suffix.lower() in SERVED_SUFFIXES
 
 
 def _overall(states: list[str]) -> str:

@@ -80,6 +80,7 @@
         form.problems.checked = !!saved.problems;
       }
     } catch (e) { /* ignore */ }
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
     form.addEventListener("reset", function () { setTimeout(apply, 0); });
@@ -110,6 +111,11 @@
       out.appendChild(document.createTextNode(value.slice(last)));
       text.parentNode.replaceChild(out, text);
     });
+  });
+
+  /* ---- count meters: their width is data, set here (the page allows no inline style) */
+  document.querySelectorAll("[data-width]").forEach(function (bar) {
+    bar.style.width = bar.getAttribute("data-width") + "%";
   });
 
   /* ---- the portal page fits its frame: a 1280 px wide page, scaled down */
