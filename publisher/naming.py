@@ -27,6 +27,18 @@ def _segment(segment: str) -> str:
     return f"{kept}~{hashlib.sha256(encoded).hexdigest()[:12]}"
 
 
+def item_file_name(item_id: str) -> str:
+    """`item_id` as one file name (no folders): "/" written as "__" and "_" as "_5f", so no
+    two ids share a name ("t/a/b" and "t/a__b" do not), long ones shortened."""
+    return _segment(item_id.replace("_", "_5f").replace("/", "__"))
+
+
+def file_name_of(path: str) -> str:
+    """A file of a workspace named for a flat folder: two "anh.jpg" of two items differ."""
+    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{digest}-{_segment(path.rsplit('/', 1)[-1])}"
+
+
 def item_uid(item_id: str, channel: str) -> str:
     """A stable identifier of one item's post on one channel (calendar UIDs)."""
     return hashlib.sha256(f"{item_id}\0{channel}".encode()).hexdigest()[:32]

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from publisher.adapters.base import Post
 from publisher.catalog import load_catalog
+from publisher.content.loadcache import CACHE_FILE
 from publisher.content.model import ContentItem
 from publisher.preview.app import PreviewState, allowed_hosts, create_app
 from publisher.preview.links import ServerLinks
@@ -349,7 +350,7 @@ def test_files_serve_only_what_the_items_show(workspace: WorkspaceBuilder) -> No
         answer = client.get(unquote(url))
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/")
     assert client.get("/files/content/a/anh-bia.jpg").status_code == 200  # the item's asset
-    assert (workspace.root / ".publisher/cache/load.pickle").is_file()
+    assert (workspace.root / f".publisher/cache/{CACHE_FILE}").is_file()
     for refused in (
         "content/.git/config",
         "content/a/so-do.svg",  # an item's files, but active content
@@ -358,7 +359,7 @@ def test_files_serve_only_what_the_items_show(workspace: WorkspaceBuilder) -> No
         "content/tool.js",
         "content/feed.xml",
         "content/a/index.md",
-        ".publisher/cache/load.pickle",
+        f".publisher/cache/{CACHE_FILE}",
         ".publisher/state.db",
     ):
         assert client.get(f"/files/{refused}").status_code == 404, refused
@@ -505,3 +506,50 @@ def test_a_page_slower_than_the_limit_says_it_is_being_prepared(
             answer = client.get(f"/items/{FOLDER_ITEM}")
         assert answer.status_code == 200 and "Đừng vội rút BHXH" in answer.text
         assert started.is_set()
+
+
+def test_a_damaged_store_is_shown_on_the_status_page_not_a_crash(
+    workspace: WorkspaceBuilder,
+) -> None:
+    """The preview did not even start with a damaged state store."""
+    workspace.article("a.md", "title: Bài A\n")
+    state_db = workspace.root / ".publisher" / "state.db"
+    state_db.parent.mkdir(exist_ok=True)
+    state_db.write_bytes(b"garbage!" * 512)
+    app = create_app(PreviewState(open_workspace(workspace.root, {})), live_reload=False)
+    client = TestClient(app, base_url=BASE_URL)
+
+    index, status = client.get("/"), client.get("/status")
+
+    assert index.status_code == status.status_code == 200
+    assert "cannot be read (file is not a database)" in status.text
+    assert "Không đọc được kho trạng thái" in status.text
+
+
+def test_the_export_gives_every_item_and_image_its_own_file(
+    workspace: WorkspaceBuilder, tmp_path: Path
+) -> None:
+    """`t/a/b` and `t/a__b` wrote one page (an approver saw the other item's text); two
+    items' `anh.png` one image; a 250-byte file name aborted the export half-written."""
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    workspace.image("content/t/a/b/anh.png", (640, 480))
+    workspace.article("t/a/b/index.md", "title: Bài B\n", "Văn bản B.\n\n![Ảnh](anh.png)\n")
+    workspace.image("content/t/a__b/anh.png", (320, 240), mode="RGB")
+    workspace.article("t/a__b/index.md", "title: Bài A__B\n", "Văn bản A__B.\n\n![Ảnh](anh.png)\n")
+    long_name = "tin-" + "rat-dai-" * 30 + "het"
+    workspace.article(f"{long_name}.md", "title: Bài có tên rất dài\n")
+    out = tmp_path / "approval"
+
+    result = CliRunner().invoke(main, ["--root", str(workspace.root), "preview", "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    pages = [p.read_text(encoding="utf-8") for p in (out / "items").glob("*.html")]
+    assert len(pages) == 3
+    [b] = [page for page in pages if "Văn bản B." in page]
+    [a_b] = [page for page in pages if "Văn bản A__B." in page]
+    images = [set(re.findall(r'src="\.\./files/([^"]+)"', page)) for page in (b, a_b)]
+    assert images[0] and images[1] and not images[0] & images[1]  # each its own photo
+    assert all(len(p.name.encode()) <= 255 for p in out.rglob("*"))

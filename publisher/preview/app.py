@@ -19,7 +19,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import cache, partial
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -35,11 +35,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publisher.catalog import load_catalog
 from publisher.content.model import ContentItem
+from publisher.errors import StoreError
 from publisher.preview.i18n import translator
 from publisher.preview.links import ServerLinks
 from publisher.preview.pages import LANGUAGES, render_page
 from publisher.preview.views import PreviewData
-from publisher.store.database import open_workspace_store
+from publisher.store.database import Store, open_workspace_store
 from publisher.store.deliveries import utcnow
 from publisher.watching import Debounced, watch_workspace
 from publisher.workspace import Workspace
@@ -47,6 +48,7 @@ from publisher.workspace import Workspace
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
 
+T = TypeVar("T")
 RELOAD_DEBOUNCE_SECONDS = 0.25
 RENDER_LIMIT_SECONDS = 30.0  # then a "still preparing" page; the render goes on meanwhile
 RENDER_THREADS = 4  # page renders waiting at once; static files keep the default threads
@@ -79,6 +81,7 @@ class PreviewState:
         self.version = 0
         self._lock = threading.Lock()
         self._render_lock = threading.Lock()  # shared by every reading: see PreviewData.build
+        self.store_problem: str | None = None  # why the state store cannot be read, if so
         self.changed = Debounced(self.reload, RELOAD_DEBOUNCE_SECONDS)  # editors save in bursts
         self.reload()
 
@@ -99,18 +102,24 @@ class PreviewState:
         data.deliveries = {(d.item_id, d.channel): d for d in self._deliveries()}
 
     def pauses(self) -> dict:
-        store = open_workspace_store(self.workspace)
-        try:
-            return store.deliveries.pauses()
-        finally:
-            store.close()
+        return self._read(lambda store: store.deliveries.pauses(), {})
 
     def _deliveries(self) -> list:
-        store = open_workspace_store(self.workspace)
+        return self._read(lambda store: store.deliveries.all(), [])
+
+    def _read(self, what: Callable[[Store], T], otherwise: T) -> T:
+        """What the store says; a damaged store is shown on the pages, never a crash."""
         try:
-            return store.deliveries.all()
-        finally:
-            store.close()
+            store = open_workspace_store(self.workspace, verify=False)
+            try:
+                found = what(store)
+            finally:
+                store.close()
+        except StoreError as exc:
+            self.store_problem = str(exc)
+            return otherwise
+        self.store_problem = None
+        return found
 
 
 def create_app(
@@ -202,9 +211,12 @@ def create_app(
 
     async def status(request: Request) -> Response:
         data = state.latest()
-        make = page(
-            request, data, "status.html", lambda: data.status(links(request), state.pauses())
-        )
+
+        def context() -> dict:
+            found = data.status(links(request), state.pauses())
+            return found | {"store_problem": state.store_problem}
+
+        make = page(request, data, "status.html", context)
         return await answer(request, data, [], make)
 
     async def files(request: Request) -> Response:

@@ -8,7 +8,8 @@ from importlib import resources
 from pathlib import Path
 
 from publisher.catalog import load_catalog
-from publisher.preview.links import ExportLinks, page_name
+from publisher.naming import file_name_of, item_file_name
+from publisher.preview.links import ExportLinks
 from publisher.preview.pages import render_page
 from publisher.preview.views import PreviewData
 from publisher.store.database import open_workspace_store
@@ -51,11 +52,12 @@ def export_preview(workspace: Workspace, folder: Path, lang: str = "vi") -> Expo
     write("status.html", "status.html", data.status(top, pauses), top)
     nested = top.at_depth(1)
     for item in data.catalog.items:
-        write(f"items/{page_name(item.id)}.html", "item.html", data.item(item, nested), nested)
+        name = item_file_name(item.id)
+        write(f"items/{name}.html", "item.html", data.item(item, nested), nested)
         if "portal" in item.channels:
-            _write(folder / f"portal/{page_name(item.id)}.html", data.portal_page(item, nested))
+            _write(folder / f"portal/{name}.html", data.portal_page(item, nested))
     for path in sorted(top.files):
-        shutil.copyfile(path, _ensure(folder / "files" / Path(path).name))
+        shutil.copyfile(path, _ensure(folder / "files" / file_name_of(path)))
     for name in ("preview.css", "preview.js"):
         with resources.as_file(resources.files("publisher") / "static" / name) as source:
             shutil.copyfile(source, _ensure(folder / "static" / name))

@@ -242,6 +242,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         ),
         "st.counts": "Số lượt đăng theo tình trạng",
         "st.paused": "Kênh đang tạm dừng",
+        "st.store_problem": "Không đọc được kho trạng thái: không có bài nào được đăng",
         "st.since": "từ {when}",
         "st.paused_advice": (
             "Nền tảng đã từ chối thông tin đăng nhập. Chạy publisher auth với kênh đó "
@@ -481,6 +482,7 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         ),
         "st.counts": "Posts by state",
         "st.paused": "Paused channels",
+        "st.store_problem": "The state store cannot be read: nothing is published",
         "st.since": "since {when}",
         "st.paused_advice": (
             "The platform refused the credentials. Run publisher auth for that channel "

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-
-def page_name(item_id: str) -> str:
-    return item_id.replace("/", "__")
+from publisher.naming import file_name_of, item_file_name
 
 
 class ServerLinks:
@@ -62,14 +60,14 @@ class ExportLinks:
         return f"{self.up}status.html"
 
     def item(self, item_id: str) -> str:
-        return f"{self.up}items/{quote(page_name(item_id))}.html"
+        return f"{self.up}items/{quote(item_file_name(item_id))}.html"
 
     def portal(self, item_id: str) -> str:
-        return f"{self.up}portal/{quote(page_name(item_id))}.html"
+        return f"{self.up}portal/{quote(item_file_name(item_id))}.html"
 
     def static(self, name: str) -> str:
         return f"{self.up}static/{name}"
 
     def media(self, path: str) -> str:
         self.files.add(path)
-        return f"{self.up}files/{quote(Path(path).name)}"
+        return f"{self.up}files/{quote(file_name_of(path))}"
