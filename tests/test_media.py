@@ -5,16 +5,22 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageFilter
+from PIL import Image, ImageChops, ImageCms, ImageFile, ImageFilter
 
+from publisher.adapters import facebook, portal, telegram, youtube, zalo
 from publisher.content.assets import file_sha256
+from publisher.content.probe import LARGEST_VARIANT
 from publisher.media import MediaCache, MediaError, Variant, VariantSpec, prepare_variants
+
+from .test_probe import gif_screen, png_16_bit_header, webp_canvas
 
 RED, BLUE, BACKGROUND = (255, 0, 0), (0, 0, 255), "#336699"
 BACKGROUND_RGB = (0x33, 0x66, 0x99)
@@ -309,6 +315,48 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.parametrize(
+    ("make", "name", "expected"),
+    [
+        (png_header_only, "a.png", "6400x6400 px (41.0 megapixels), more than the 40 megapixels"),
+        (gif_screen, "a.gif", "6400x6400 px (41.0 megapixels), more than the 40 megapixels"),
+        (webp_canvas, "a.webp", "more than the 20 megapixels a WebP image may have"),
+        (png_16_bit_header, "a.png", "more than the 20 megapixels a 16-bit PNG may have"),
+    ],
+)
+def test_images_too_costly_to_decode_are_refused_before_decoding(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[Path, int, int], Path],
+    name: str,
+    expected: str,
+) -> None:
+    source = make(tmp_path / name, 6400, 6400)
+    loaded: list[str] = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: loaded.append(image.format))
+    with pytest.raises(MediaError, match=re.escape(expected)) as refused:
+        variant_of(tmp_path, source, VariantSpec("any", 100, 100))
+    assert "export it at most 2560 px on its long side" in str(refused.value)
+    assert loaded == []
+
+
+def test_a_jpeg_over_the_limit_is_decoded_at_a_reduced_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = save(Image.new("L", (9000, 5000), 90), tmp_path / "big.jpg")  # 45 megapixels
+    loaded: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+
+    def recording_load(image: ImageFile.ImageFile) -> object:
+        loaded.append(image.size)
+        return real_load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    variant = variant_of(tmp_path, source, VariantSpec("telegram-like", 2560, 2560))
+    assert (variant.width, variant.height) == (2560, 1422)
+    assert loaded[0] == (4500, 2500)
+
+
 def test_the_bomb_warning_level_is_refused_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -524,3 +572,15 @@ def test_prepare_variants_fills_the_cache_from_two_processes(tmp_path: Path) -> 
     again = prepare_variants(tmp_path / "cache", requests[:-2], workers=2)
     assert again == {key: made[key] for key in again}
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*")} == written
+
+
+def test_no_channel_makes_an_image_larger_than_decoding_is_budgeted_for() -> None:
+    """The probe prices a JPEG at the scale `LARGEST_VARIANT` needs: no spec may need more."""
+    specs = [
+        value
+        for module in (facebook, portal, telegram, youtube, zalo)
+        for value in vars(module).values()
+        if isinstance(value, VariantSpec)
+    ]
+    assert len(specs) == 7
+    assert max(max(spec.max_width, spec.max_height) for spec in specs) == LARGEST_VARIANT
