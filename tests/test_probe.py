@@ -1,5 +1,6 @@
 import io
 import struct
+import tracemalloc
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFile
 
+from publisher.content import probe
 from publisher.content.probe import MediaError, probe_image, probe_video
 
 
@@ -118,6 +120,8 @@ def test_video_signatures(tmp_path: Path) -> None:
 
 
 # --- what decoding would cost, from the header ------------------------------------------------
+
+MB = 1024 * 1024
 
 
 def gif_screen(path: Path, width: int, height: int) -> Path:
@@ -241,3 +245,41 @@ def test_a_png_is_probed_without_decoding_its_pixels(tmp_path: Path, decoded: li
     decoded.clear()
     assert (probe_image(plain).orientation, probe_image(turned).orientation) == (1, 6)
     assert decoded == []
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_a_jpeg_followed_by_much_data_is_checked_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "motion.jpg"
+    path.write_bytes(jpeg_bytes())
+    with path.open("r+b") as file:
+        file.truncate(64 * MB)  # a hole: what a motion photo appends after the image
+    tracemalloc.start()
+    try:
+        info = probe_image(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert info.format == "JPEG"
+    assert peak < 4 * MB
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64, 1 << 20])
+def test_the_end_of_a_jpeg_is_found_across_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(probe, "_JPEG_BLOCK", block)
+    data = jpeg_bytes((40, 30))
+    for name, content, complete in (
+        ("whole.jpg", data, True),
+        ("trailing.jpg", data + b"\x00" * 37, True),
+        ("cut.jpg", data[: len(data) - 40], False),
+        ("cut-then-junk.jpg", data[: len(data) - 40] + b"\x00" * 37, False),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert probe._jpeg_is_complete(path) is complete, name

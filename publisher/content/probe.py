@@ -8,15 +8,19 @@ would cost far more than any post can show is refused here, before anything deco
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".avi"})
 _EXIF_ORIENTATION = 0x0112
+_JPEG_END = b"\xff\xd9"
+_JPEG_BLOCK = 1 << 20  # bytes read at a time while looking for a JPEG's end marker
 _FORMAT_SUFFIXES = {
     "JPEG": {".jpg", ".jpeg"},
     "MPO": {".jpg", ".jpeg"},  # multi-picture JPEG, as some phone cameras save
@@ -192,24 +196,46 @@ def _jpeg_is_complete(path: Path) -> bool:
     Pillow's verify() does nothing for JPEG, and a full decode is costly; the compressed data
     after the start-of-scan marker holds no FF D9 pair except the end marker itself, so one
     byte search finds it. Data some phones append after the image (motion photos) is fine.
+    Only what is needed is read: the segment headers up to the scan, then the file's last two
+    bytes (an image that ends its file) or else the data after the scan, a block at a time,
+    up to the first end marker.
     """
-    data = path.read_bytes()
-    position = 2  # after SOI
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
+    with path.open("rb") as file:
+        scan = _scan_start(file)
+        if scan is None:
             return False
-        marker = data[position + 1]
+        end = file.seek(0, os.SEEK_END)
+        if end - scan >= 2:
+            file.seek(end - 2)
+            if file.read(2) == _JPEG_END:
+                return True
+        file.seek(scan)
+        previous = b""
+        while block := file.read(_JPEG_BLOCK):
+            if previous + block[:1] == _JPEG_END or _JPEG_END in block:
+                return True
+            previous = block[-1:]
+    return False
+
+
+def _scan_start(file: BinaryIO) -> int | None:
+    """Where a JPEG's compressed data starts (after its first start-of-scan segment), read
+    from the segment headers alone; None when the markers before it are broken."""
+    position = 2  # after SOI
+    while True:
+        file.seek(position)
+        head = file.read(4)
+        if len(head) < 4 or head[0] != 0xFF:
+            return None
+        marker = head[1]
         if marker == 0xFF:  # fill byte
             position += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
             position += 2
-            continue
-        length = int.from_bytes(data[position + 2 : position + 4], "big")
-        if marker == 0xDA:  # start of scan: the compressed data follows
-            return data.find(b"\xff\xd9", position + 2 + length) >= 0
-        position += 2 + length
-    return False
+        elif marker == 0xDA:  # start of scan: the compressed data follows its header
+            return position + 2 + int.from_bytes(head[2:4], "big")
+        else:
+            position += 2 + int.from_bytes(head[2:4], "big")
 
 
 def _orientation(image: Image.Image) -> int:
