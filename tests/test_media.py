@@ -19,6 +19,7 @@ from publisher.adapters import facebook, portal, telegram, youtube, zalo
 from publisher.content.assets import file_sha256
 from publisher.content.probe import LARGEST_VARIANT
 from publisher.media import MediaCache, MediaError, Variant, VariantSpec, prepare_variants
+from publisher.media import cache as media_cache
 
 from .test_probe import gif_screen, png_16_bit_header, webp_canvas
 
@@ -584,3 +585,25 @@ def test_no_channel_makes_an_image_larger_than_decoding_is_budgeted_for() -> Non
     ]
     assert len(specs) == 7
     assert max(max(spec.max_width, spec.max_height) for spec in specs) == LARGEST_VARIANT
+
+
+def test_variants_along_a_request_come_from_its_one_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = save(grainy((900, 600)), tmp_path / "a.png")
+    decodes: list[Path] = []
+    real_decode = media_cache.decode
+
+    def counting_decode(path: Path, needed: object) -> object:
+        decodes.append(path)
+        return real_decode(path, needed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(media_cache, "decode", counting_decode)
+    cache, sha = make_cache(tmp_path), file_sha256(source)
+    wanted, other = VariantSpec("wanted", 400, 400), VariantSpec("other", 800, 800)
+    impossible = VariantSpec("impossible", 300, 300, max_bytes=100)
+    made = cache.variant(source, sha, wanted, along=[other, impossible])
+    assert (made.width, made.height) == (400, 267)
+    assert cache.cached(sha, other) is not None and cache.cached(sha, impossible) is None
+    assert cache.variant(source, sha, other, along=[wanted]).width == 800
+    assert len(decodes) == 1

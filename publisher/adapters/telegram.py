@@ -68,6 +68,7 @@ class TelegramChannel(Channel):
     label = "Telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
+    image_specs = (PHOTO,)
 
     def live_client(self, env: ClientEnv) -> PlatformClient:
         from publisher.clients.telegram import create_client

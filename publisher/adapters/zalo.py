@@ -72,6 +72,7 @@ class ZaloChannel(Channel):
     label = "Zalo OA"
     settings_model = ZaloSettings
     settings: ZaloSettings
+    image_specs = (IMAGE, COVER)
 
     def live_client(self, env: ClientEnv) -> PlatformClient:
         from publisher.clients.zalo import create_client
