@@ -6,12 +6,14 @@ copied or measured per character of output.
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from publisher.adapters.base import Post
 from publisher.adapters.registry import CHANNEL_TYPES
 from publisher.catalog import Catalog, load_catalog
 from publisher.media import VariantSpec
@@ -64,3 +66,53 @@ def test_every_channel_declares_the_variants_it_asks_for() -> None:
         module = sys.modules[channel.__module__]
         specs = {value for value in vars(module).values() if isinstance(value, VariantSpec)}
         assert set(channel.image_specs) == specs, channel.name
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def table(rows: int) -> str:
+    header = "| Đơn vị | Số tiền | Ghi chú |\n|---|---|---|\n"
+    return header + "".join(
+        f"| Công ty {i} | {i * 1000:,} đồng | ghi chú {i} |\n" for i in range(rows)
+    )
+
+
+@pytest.fixture
+def tables(workspace: WorkspaceBuilder) -> tuple[Catalog, Renderer]:
+    """Articles holding a table of 500 and of 1,000 rows (too long for Telegram's 4 messages)."""
+    for rows in (500, 1000):
+        workspace.article(f"bang-{rows}.md", f"title: Bảng {rows} dòng\n", table(rows))
+    catalog = catalog_of(workspace)
+    return catalog, Renderer(catalog)
+
+
+def render(catalog: Catalog, renderer: Renderer, item_id: str, channel: str) -> Post:
+    item = catalog.item(item_id)
+    assert item is not None
+    return renderer.render_item(item, (channel,))[channel]
+
+
+def test_telegram_packs_a_long_table_in_linear_work(
+    tables: tuple[Catalog, Renderer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cutting the text to `max_messages` packed it again for every line dropped: 341 packs
+    of a 1,000-row table, 1.7 million escapes."""
+    catalog, renderer = tables
+    escapes: list[int] = []
+    real_escape = html.escape
+
+    def counting_escape(text: str, quote: bool = True) -> str:
+        escapes[-1] += 1
+        return real_escape(text, quote)
+
+    monkeypatch.setattr(html, "escape", counting_escape)
+    posts = {}
+    for rows in (500, 1000):
+        escapes.append(0)
+        posts[rows] = render(catalog, renderer, f"bang-{rows}", "telegram")
+    assert escapes[1] <= 2.2 * escapes[0], escapes
+    assert escapes[1] <= 10 * 1000, escapes  # a few per row: its cells and its line
+    for rows, post in posts.items():
+        assert len(post.calls) == 4
+        assert any("it was cut to 4" in warning for warning in post.warnings), rows

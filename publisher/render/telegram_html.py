@@ -115,26 +115,89 @@ def _words(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+def line_chunks(line: Line, resolve: LinkResolver, limit: int) -> list[Chunk]:
+    """A line as chunks: none for a figure, several when it is longer than `limit`."""
+    if line.kind == "figure":
+        return []
+    whole = line_chunk(line, resolve)
+    if whole.visible <= limit:
+        return [whole]
+    return [line_chunk(piece, resolve) for piece in split_line(line, limit)]
+
+
+@dataclass(frozen=True)
+class _Fill:
+    """How far packing has gone: messages begun, the last one's visible units and chunk."""
+
+    messages: int = 0
+    used: int = 0
+    last: Chunk | None = None
+
+    def add(self, chunk: Chunk, limit: int) -> _Fill:
+        """The fill after `chunk`, which starts a new message when it does not fit the last."""
+        if self.last is not None:
+            used = self.used + len(chunk.separator(self.last)) + chunk.visible
+            if used <= limit:
+                return _Fill(self.messages, used, chunk)
+        return _Fill(self.messages + 1, chunk.visible, chunk)
+
+    def after(self, chunks: list[Chunk], limit: int) -> _Fill:
+        fill = self
+        for chunk in chunks:
+            fill = fill.add(chunk, limit)
+        return fill
+
+
 def pack_messages(lines: list[Line], resolve: LinkResolver, limit: int) -> list[str]:
     """Lines packed into as few messages of at most `limit` visible units as possible."""
-    messages: list[list[Chunk]] = [[]]
-    used = 0  # visible units of the last message, separators included
-    for line in lines:
-        if line.kind == "figure":
-            continue
-        whole = line_chunk(line, resolve)
-        pieces = [whole]
-        if whole.visible > limit:
-            pieces = [line_chunk(piece, resolve) for piece in split_line(line, limit)]
-        for chunk in pieces:
-            current = messages[-1]
-            gap = len(chunk.separator(current[-1])) if current else 0
-            if current and used + gap + chunk.visible > limit:
-                messages.append([])
-                used, gap = 0, 0
-            messages[-1].append(chunk)
-            used += gap + chunk.visible
-    return [_join(chunks) for chunks in messages if chunks]
+    return _pack([c for line in lines for c in line_chunks(line, resolve, limit)], limit)
+
+
+def pack_within(
+    head: list[Line],
+    body: list[Line],
+    tail: list[Line],
+    resolve: LinkResolver,
+    limit: int,
+    most: int,
+) -> tuple[list[str], int]:
+    """`head`, `body` and `tail` packed as `pack_messages` does, in at most `most` messages
+    if dropping lines from the end of `body` gets there; and how many messages the whole
+    body needs.
+
+    Each line is made into chunks once, and how packing stands after every line of the
+    body is kept, so trying each shorter body only packs the tail again: linear in the
+    body, where packing every shorter body afresh was quadratic.
+    """
+    head_chunks = [c for line in head for c in line_chunks(line, resolve, limit)]
+    body_chunks = [line_chunks(line, resolve, limit) for line in body]
+    tail_chunks = [c for line in tail for c in line_chunks(line, resolve, limit)]
+    fills = [_Fill().after(head_chunks, limit)]
+    for chunks in body_chunks:
+        fills.append(fills[-1].after(chunks, limit))
+    needed = fills[-1].after(tail_chunks, limit).messages
+    kept = next(
+        (
+            count
+            for count in range(len(body), 0, -1)
+            if fills[count].after(tail_chunks, limit).messages <= most
+        ),
+        0,
+    )
+    kept_chunks = [c for chunks in body_chunks[:kept] for c in chunks]
+    return _pack([*head_chunks, *kept_chunks, *tail_chunks], limit), needed
+
+
+def _pack(chunks: list[Chunk], limit: int) -> list[str]:
+    messages: list[list[Chunk]] = []
+    fill = _Fill()
+    for chunk in chunks:
+        added = fill.add(chunk, limit)
+        if added.messages > fill.messages:
+            messages.append([])
+        messages[-1].append(chunk)
+        fill = added
+    return [_join(message) for message in messages]
 
 
 def _join(chunks: list[Chunk]) -> str:
