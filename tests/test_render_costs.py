@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import html
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
 
 import pytest
 from PIL import Image
 
+from publisher.adapters import zalo
 from publisher.adapters.base import Post
 from publisher.adapters.registry import CHANNEL_TYPES
 from publisher.catalog import Catalog, load_catalog
 from publisher.media import VariantSpec
 from publisher.media import cache as media_cache
+from publisher.render import plain
+from publisher.render.portal_html import _figures
 from publisher.render.service import Renderer
+from publisher.render.text import Unit
 from publisher.workspace import open_workspace
 
 from .conftest import WorkspaceBuilder
@@ -93,6 +101,27 @@ def render(catalog: Catalog, renderer: Renderer, item_id: str, channel: str) -> 
     return renderer.render_item(item, (channel,))[channel]
 
 
+class Copies:
+    """Lines of text that count the characters each concatenation with them copies."""
+
+    def __init__(self) -> None:
+        self.copied = 0
+
+    def wrap(self, make: Callable[..., str]) -> Callable[..., str]:
+        counter = self
+
+        class Counted(str):
+            def __add__(self, other: str) -> Counted:
+                counter.copied += len(self) + len(other)
+                return Counted(str(self) + str(other))
+
+            def __radd__(self, other: str) -> Counted:
+                counter.copied += len(self) + len(other)
+                return Counted(str(other) + str(self))
+
+        return lambda *args: Counted(make(*args))
+
+
 def test_telegram_packs_a_long_table_in_linear_work(
     tables: tuple[Catalog, Renderer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,3 +145,68 @@ def test_telegram_packs_a_long_table_in_linear_work(
     for rows, post in posts.items():
         assert len(post.calls) == 4
         assert any("it was cut to 4" in warning for warning in post.warnings), rows
+
+
+@pytest.mark.parametrize("channel", ["facebook", "youtube"])
+def test_a_long_table_becomes_one_paragraph_without_copying_it_per_row(
+    tables: tuple[Catalog, Renderer], monkeypatch: pytest.MonkeyPatch, channel: str
+) -> None:
+    catalog, renderer = tables
+    copies = Copies()
+    monkeypatch.setattr(plain, "line_text", copies.wrap(plain.line_text))
+    post = render(catalog, renderer, "bang-1000", channel)
+    assert post.errors == ()
+    assert copies.copied <= 100_000  # the table is 48 KB; row by row it copied 25 M characters
+
+
+def test_zalo_groups_a_long_tables_rows_without_copying_them_per_row(
+    tables: tuple[Catalog, Renderer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog, renderer = tables
+    copies = Copies()
+    monkeypatch.setattr(zalo, "line_text", copies.wrap(zalo.line_text))
+    post = render(catalog, renderer, "bang-1000", "zalo")
+    (body,) = [call.payload["body"] for call in post.calls if call.step == "create"]
+    assert body[0]["content"].count("\n") == 999  # then the link to the portal
+    assert copies.copied <= 100_000
+
+
+def test_fitting_paragraphs_measures_each_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured: list[int] = []
+    real_measure = plain.measure
+
+    def counting_measure(text: str, unit: Unit) -> int:
+        measured[-1] += len(text)
+        return real_measure(text, unit)
+
+    monkeypatch.setattr(plain, "measure", counting_measure)
+    for count in (1000, 2000):
+        texts = [f"Đoạn văn số {index}." for index in range(count)]
+        measured.append(0)
+        body, cut = plain.fit_paragraphs(texts, 63_206, tail="\n\n#BHXH")
+        assert not cut and body == "\n\n".join(texts)
+    assert measured[1] <= 2.2 * measured[0], measured
+    assert measured[1] <= 2 * len(body), measured
+
+
+def test_image_paragraphs_become_figures_in_one_pass() -> None:
+    """Removing each paragraph and inserting its figure shifted every child after it."""
+    count = 2000
+    body = Element("div")
+    for index in range(count):
+        ET.SubElement(ET.SubElement(body, "p"), "img", src=f"a{index}.png", alt=f"ảnh {index}")
+    shifted = 0
+
+    def profile(frame: object, event: str, function: Any) -> None:
+        nonlocal shifted
+        if event == "c_call" and getattr(function, "__name__", "") in ("insert", "remove"):
+            shifted += len(getattr(function, "__self__", ()))
+
+    sys.setprofile(profile)
+    try:
+        _figures(body)
+    finally:
+        sys.setprofile(None)
+    assert [child.tag for child in body] == ["figure"] * count
+    assert body[7][0].get("src") == "a7.png" and body[7][1].text == "ảnh 7"
+    assert shifted <= 2 * count
