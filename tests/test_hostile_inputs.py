@@ -209,6 +209,10 @@ def gen_img_item_over_budget(place: Place, name: str) -> None:
     _article_with_gifs(place, name, 9, 6000)
 
 
+def gen_img_item_too_many(place: Place, name: str) -> None:
+    _article_with_gifs(place, name, 101, 16)
+
+
 def _with_cover(place: Place, name: str, target: Path) -> None:
     """An article of its own folder whose cover is a symlink to `target`."""
     folder = place.hostile / name

@@ -47,6 +47,7 @@ from publisher.content.markdown import MarkdownError, ParsedMarkdown, parse_mark
 from publisher.content.model import ContentItem, ItemKind
 from publisher.content.probe import (
     LARGEST_VARIANT,
+    MAX_ITEM_IMAGES,
     MAX_ITEM_MEGAPIXELS,
     MediaError,
     is_image,
@@ -167,7 +168,7 @@ def _load_item(
         context.error(exc.message, exc.line)
         return None
     _add_body_references(context, markdown, base)
-    _check_decode_budget(context)
+    _check_image_budget(context)
     kind = _kind_of(candidate, meta)
     item_channels = _resolve_channels(context, meta, kind, document, channels)
     return ContentItem(
@@ -413,10 +414,17 @@ def _add_asset(
         context.error(f"{rel}: {exc}", line, channel)
 
 
-def _check_decode_budget(context: _ItemContext) -> None:
-    """Refuse an item whose images together cost more to decode than `MAX_ITEM_MEGAPIXELS`
-    (each image was already held to its own limit by its probe)."""
+def _check_image_budget(context: _ItemContext) -> None:
+    """Refuse an item with more than `MAX_ITEM_IMAGES` images, or whose images together cost
+    more to decode than `MAX_ITEM_MEGAPIXELS` (each was held to its own limit by its probe)."""
     images = {asset.path: (asset.rel, asset.image) for asset in context.assets if asset.image}
+    if len(images) > MAX_ITEM_IMAGES:
+        context.error(
+            f"the item has {len(images)} images, more than the {MAX_ITEM_IMAGES} one item may "
+            "hold (each is made into a variant for every channel); split it into several "
+            "articles"
+        )
+        return
     costs = sorted(
         ((info.decode_megapixels, rel) for rel, info in images.values()),
         key=lambda cost: -cost[0],

@@ -33,9 +33,11 @@ LARGEST_VARIANT = 2560
 # Decoding budgets, in megapixels as `decode_megapixels` counts them. Per image: a 2x export of
 # a 1080x8000 infographic (34.6) or a 40-megapixel PNG, at about 400 MB of memory at most; a
 # JPEG photo of any size Pillow opens decodes at a reduced scale, 26 megapixels at most. Per
-# item: 25 phone photos of 12 megapixels, or 7 images at the limit.
+# item: 25 phone photos of 12 megapixels, or 7 images at the limit; and 100 images, since
+# each costs 10 to 25 ms however small (seven variants, fourteen files).
 MAX_IMAGE_MEGAPIXELS = 40
 MAX_ITEM_MEGAPIXELS = 300
+MAX_ITEM_IMAGES = 100
 
 
 class MediaError(Exception):
