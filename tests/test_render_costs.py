@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -24,6 +24,7 @@ from publisher.catalog import Catalog, load_catalog
 from publisher.media import VariantSpec
 from publisher.media import cache as media_cache
 from publisher.render import plain
+from publisher.render import text as text_module
 from publisher.render.portal_html import _figures
 from publisher.render.service import Renderer
 from publisher.render.text import Unit
@@ -210,3 +211,20 @@ def test_image_paragraphs_become_figures_in_one_pass() -> None:
     assert [child.tag for child in body] == ["figure"] * count
     assert body[7][0].get("src") == "a7.png" and body[7][1].text == "ảnh 7"
     assert shifted <= 2 * count
+
+
+def test_cutting_a_long_text_reads_only_what_it_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = text_module._graphemes()
+    scanned = 0
+
+    class Counting:
+        def finditer(self, text: str) -> Iterator[Any]:
+            nonlocal scanned
+            for match in real.finditer(text):
+                scanned += 1
+                yield match
+
+    monkeypatch.setattr(text_module, "_graphemes", Counting)
+    cut = text_module.truncate("Bảo hiểm xã hội " * 60_000, 100)
+    assert len(cut) <= 100 and cut.endswith("…")
+    assert scanned <= 200
