@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from publisher.htmltext import text_of_html
 from publisher.render.document import Line, Run
@@ -125,27 +126,25 @@ def line_chunks(line: Line, resolve: LinkResolver, limit: int) -> list[Chunk]:
     return [line_chunk(piece, resolve) for piece in split_line(line, limit)]
 
 
-@dataclass(frozen=True)
-class _Fill:
+class _Fill(NamedTuple):
     """How far packing has gone: messages begun, the last one's visible units and chunk."""
 
     messages: int = 0
     used: int = 0
     last: Chunk | None = None
 
-    def add(self, chunk: Chunk, limit: int) -> _Fill:
-        """The fill after `chunk`, which starts a new message when it does not fit the last."""
-        if self.last is not None:
-            used = self.used + len(chunk.separator(self.last)) + chunk.visible
-            if used <= limit:
-                return _Fill(self.messages, used, chunk)
-        return _Fill(self.messages + 1, chunk.visible, chunk)
-
     def after(self, chunks: list[Chunk], limit: int) -> _Fill:
-        fill = self
+        """The fill once `chunks` are added, each starting a new message when it does not fit
+        the last one (kept in locals: one fill a line, not one a chunk)."""
+        messages, used, last = self
         for chunk in chunks:
-            fill = fill.add(chunk, limit)
-        return fill
+            if last is not None:
+                grown = used + len(chunk.separator(last)) + chunk.visible
+                if grown <= limit:
+                    used, last = grown, chunk
+                    continue
+            messages, used, last = messages + 1, chunk.visible, chunk
+        return _Fill(messages, used, last)
 
 
 def pack_messages(lines: list[Line], resolve: LinkResolver, limit: int) -> list[str]:
@@ -192,7 +191,7 @@ def _pack(chunks: list[Chunk], limit: int) -> list[str]:
     messages: list[list[Chunk]] = []
     fill = _Fill()
     for chunk in chunks:
-        added = fill.add(chunk, limit)
+        added = fill.after([chunk], limit)
         if added.messages > fill.messages:
             messages.append([])
         messages[-1].append(chunk)
