@@ -188,6 +188,7 @@ def pack_within(
 
 
 def _pack(chunks: list[Chunk], limit: int) -> list[str]:
+    """The chunks in order, a new message begun wherever the next one does not fit."""
     messages: list[list[Chunk]] = []
     fill = _Fill()
     for chunk in chunks:
