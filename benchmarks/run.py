@@ -3,7 +3,8 @@
     python benchmarks/run.py [--quick] [--only NAME ...] [--venv DIR] [--work DIR]
 
 Full run: 1,000 articles, 200 images, 5 runs of each figure. `--quick`: 200 articles,
-40 images, 3 runs (a few minutes on two cores). Every figure is the median of its runs;
+40 images, 3 runs (a few minutes on two cores). The render-scaling group times tables,
+lists and paragraphs up to 1 MB (about 20 s). Every figure is the median of its runs;
 every ratio divides two medians measured in the same rounds. Pelican lives in a
 benchmark-only venv made on first use (default ~/.cache/publisher-bench/venv).
 Generated corpora go under --work (default ~/.cache/publisher-bench/work), never the repo.
@@ -27,6 +28,7 @@ import bench_plan
 import bench_preview
 import bench_publish
 import bench_render
+import bench_scaling
 import bench_startup
 from common import CACHE, Figure, bench_venv
 from filelock import FileLock, Timeout
@@ -57,6 +59,7 @@ def benchmarks(args: argparse.Namespace, sizes: Sizes) -> dict[str, Callable[[],
         "render": lambda: bench_render.run(
             work / "articles", sizes.articles, sizes.runs, bench_venv(args.venv)
         ),
+        "scaling": lambda: bench_scaling.run(work / "scaling", sizes.runs),
         "images": lambda: bench_images.run(work, sizes.images, sizes.runs),
         "startup": lambda: bench_startup.run(work, sizes.startup_runs),
         "plan": lambda: bench_plan.run(sizes.plan_items, sizes.runs),

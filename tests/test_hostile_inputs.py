@@ -21,6 +21,7 @@ Throughout, no network connection may be opened: remote images are refused, neve
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -66,16 +67,35 @@ def _sparse(path: Path, head: bytes, size: int) -> None:
         file.truncate(size)
 
 
-def _png_header(width: int, height: int) -> bytes:
+def _png_header(width: int, height: int, depth: int = 8) -> bytes:
     """A PNG claiming `width` x `height` pixels while holding almost none."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data)
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _gif_screen(width: int, height: int) -> bytes:
+    """A 35-byte GIF: a `width` x `height` logical screen holding one 1x1 frame."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + bytes(3) + b"\xff" * 3
+    frame = b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+    return screen + frame + b";"
+
+
+def _webp_canvas(width: int, height: int) -> bytes:
+    """A lossless WebP of a few bytes whose header claims a `width` x `height` canvas."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(buffer, "WEBP", lossless=True)
+    data = bytearray(buffer.getvalue())
+    header = data.index(b"VP8L") + 9  # after the chunk's size and its 0x2f signature
+    bits = int.from_bytes(data[header : header + 4], "little") & ~((1 << 28) - 1)
+    bits |= (width - 1) | (height - 1) << 14
+    data[header : header + 4] = bits.to_bytes(4, "little")
+    return bytes(data)
 
 
 def _symlink(link: Path, target: Path) -> None:
@@ -151,6 +171,46 @@ def gen_img_bomb_in_body(place: Place, name: str) -> None:
     folder.mkdir()
     (folder / "bom.png").write_bytes(_png_header(65_000, 65_000))
     (folder / "index.md").write_bytes(_front("Bom trong bài") + b"\n![bom](bom.png)\n")
+
+
+def _infographic(place: Place, name: str, file: str, data: bytes) -> None:
+    folder = place.hostile / name
+    folder.mkdir()
+    (folder / file).write_bytes(data)
+    (folder / "anh.md").write_bytes(_front("Ảnh quá lớn để giải mã"))
+
+
+def gen_img_gif_huge_screen(place: Place, name: str) -> None:
+    _infographic(place, name, "anh.gif", _gif_screen(9400, 9400))
+
+
+def gen_img_webp_huge_canvas(place: Place, name: str) -> None:
+    _infographic(place, name, "anh.webp", _webp_canvas(16383, 5400))
+
+
+def gen_img_png_16_bit_huge(place: Place, name: str) -> None:
+    _infographic(place, name, "anh.png", _png_header(9400, 9400, depth=16))
+
+
+def _article_with_gifs(place: Place, name: str, count: int, side: int) -> None:
+    folder = place.hostile / name
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"g{index}.gif").write_bytes(_gif_screen(side, side))
+    body = "".join(f"\n![ảnh {index}](g{index}.gif)\n" for index in range(count))
+    (folder / "index.md").write_bytes(_front("Nhiều ảnh GIF") + body.encode())
+
+
+def gen_img_eight_huge_gifs(place: Place, name: str) -> None:
+    _article_with_gifs(place, name, 8, 9400)
+
+
+def gen_img_item_over_budget(place: Place, name: str) -> None:
+    _article_with_gifs(place, name, 9, 6000)
+
+
+def gen_img_item_too_many(place: Place, name: str) -> None:
+    _article_with_gifs(place, name, 101, 16)
 
 
 def _with_cover(place: Place, name: str, target: Path) -> None:

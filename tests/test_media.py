@@ -5,17 +5,23 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageFilter
+from PIL import Image, ImageChops, ImageCms, ImageFile, ImageFilter
 
+from publisher.adapters import facebook, portal, telegram, youtube, zalo
 from publisher.content.assets import file_sha256
+from publisher.content.probe import LARGEST_VARIANT
 from publisher.media import MediaCache, MediaError, Variant, VariantSpec, prepare_variants
 from publisher.media import cache as media_cache
+
+from .test_probe import gif_screen, png_16_bit_header, webp_canvas
 
 RED, BLUE, BACKGROUND = (255, 0, 0), (0, 0, 255), "#336699"
 BACKGROUND_RGB = (0x33, 0x66, 0x99)
@@ -310,6 +316,48 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.parametrize(
+    ("make", "name", "expected"),
+    [
+        (png_header_only, "a.png", "6400x6400 px (41.0 megapixels), more than the 40 megapixels"),
+        (gif_screen, "a.gif", "6400x6400 px (41.0 megapixels), more than the 40 megapixels"),
+        (webp_canvas, "a.webp", "more than the 20 megapixels a WebP image may have"),
+        (png_16_bit_header, "a.png", "more than the 20 megapixels a 16-bit PNG may have"),
+    ],
+)
+def test_images_too_costly_to_decode_are_refused_before_decoding(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[Path, int, int], Path],
+    name: str,
+    expected: str,
+) -> None:
+    source = make(tmp_path / name, 6400, 6400)
+    loaded: list[str] = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: loaded.append(image.format))
+    with pytest.raises(MediaError, match=re.escape(expected)) as refused:
+        variant_of(tmp_path, source, VariantSpec("any", 100, 100))
+    assert "export it at most 2560 px on its long side" in str(refused.value)
+    assert loaded == []
+
+
+def test_a_jpeg_over_the_limit_is_decoded_at_a_reduced_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = save(Image.new("L", (9000, 5000), 90), tmp_path / "big.jpg")  # 45 megapixels
+    loaded: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+
+    def recording_load(image: ImageFile.ImageFile) -> object:
+        loaded.append(image.size)
+        return real_load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    variant = variant_of(tmp_path, source, VariantSpec("telegram-like", 2560, 2560))
+    assert (variant.width, variant.height) == (2560, 1422)
+    assert loaded[0] == (4500, 2500)
+
+
 def test_the_bomb_warning_level_is_refused_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -542,3 +590,37 @@ def test_a_damaged_cached_variant_is_made_again(tmp_path: Path) -> None:
     first.path.write_bytes(same_size)
     assert media_cache.usable(first.path)  # cheap checks pass: no image is opened
     assert not media_cache.verified(first.path)  # the digest, read before any upload, does not
+
+
+def test_no_channel_makes_an_image_larger_than_decoding_is_budgeted_for() -> None:
+    """The probe prices a JPEG at the scale `LARGEST_VARIANT` needs: no spec may need more."""
+    specs = [
+        value
+        for module in (facebook, portal, telegram, youtube, zalo)
+        for value in vars(module).values()
+        if isinstance(value, VariantSpec)
+    ]
+    assert len(specs) == 7
+    assert max(max(spec.max_width, spec.max_height) for spec in specs) == LARGEST_VARIANT
+
+
+def test_variants_along_a_request_come_from_its_one_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = save(grainy((900, 600)), tmp_path / "a.png")
+    decodes: list[Path] = []
+    real_decode = media_cache.decode
+
+    def counting_decode(path: Path, needed: object) -> object:
+        decodes.append(path)
+        return real_decode(path, needed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(media_cache, "decode", counting_decode)
+    cache, sha = make_cache(tmp_path), file_sha256(source)
+    wanted, other = VariantSpec("wanted", 400, 400), VariantSpec("other", 800, 800)
+    impossible = VariantSpec("impossible", 300, 300, max_bytes=100)
+    made = cache.variant(source, sha, wanted, along=[other, impossible])
+    assert (made.width, made.height) == (400, 267)
+    assert cache.cached(sha, other) is not None and cache.cached(sha, impossible) is None
+    assert cache.variant(source, sha, other, along=[wanted]).width == 800
+    assert len(decodes) == 1

@@ -4,8 +4,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher.content.markdown import parse_markdown
-from publisher.render.document import blocks_from_tree, flatten
-from publisher.render.telegram_html import ALLOWED_TAGS, pack_messages, visible_length
+from publisher.render.document import Line, Run, blocks_from_tree, flatten
+from publisher.render.telegram_html import (
+    ALLOWED_TAGS,
+    pack_messages,
+    pack_within,
+    visible_length,
+)
 
 WORDS = [
     "Bảo",
@@ -85,3 +90,20 @@ def test_headings_lists_and_links_become_telegram_html() -> None:
         "<b>Tiêu đề</b>\n\n• Một\n• <b>Hai</b>\n\n"
         'Xem <a href="https://a.vn/x?a=1&amp;b=2">tại đây</a> &amp; &lt;script&gt;'
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(markdown_bodies, st.sampled_from([200, 1024]), st.integers(min_value=1, max_value=4))
+def test_cutting_to_a_number_of_messages_drops_lines_from_the_end(
+    body: str, limit: int, most: int
+) -> None:
+    """What packing again after dropping each last line gave (the way it was done before)."""
+    resolve = lambda href: href  # noqa: E731
+    lines = flatten(blocks_from_tree(parse_markdown(body).tree))
+    head, tail = [Line("heading", (Run("Tiêu đề"),))], [Line("text", (Run("#BHXH"),))]
+    expected = pack_messages([*head, *lines, *tail], resolve, limit)
+    needed, kept = len(expected), list(lines)
+    while len(expected) > most and kept:
+        kept = kept[:-1]
+        expected = pack_messages([*head, *kept, *tail], resolve, limit)
+    assert pack_within(head, lines, tail, resolve, limit, most) == (expected, needed)

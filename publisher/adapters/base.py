@@ -13,6 +13,7 @@ from publisher.render.text import Count
 
 if TYPE_CHECKING:
     from publisher.content.model import ContentItem
+    from publisher.media import VariantSpec
     from publisher.publishing.model import ClientEnv, PlatformClient
     from publisher.render.context import RenderContext
 
@@ -75,6 +76,8 @@ class Channel(ABC):
     label: ClassVar[str]
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
     needs_video: ClassVar[bool] = False
+    # Every variant `render` may ask of an image: all of them are made from one decode.
+    image_specs: ClassVar[tuple[VariantSpec, ...]] = ()
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings

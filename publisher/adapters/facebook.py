@@ -51,6 +51,7 @@ class FacebookChannel(Channel):
     label = "Facebook"
     settings_model = FacebookSettings
     settings: FacebookSettings
+    image_specs = (PHOTO,)
 
     def live_client(self, env: ClientEnv) -> PlatformClient:
         from publisher.clients.facebook import create_client

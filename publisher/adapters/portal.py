@@ -94,6 +94,7 @@ class PortalChannel(Channel):
     label = "Cổng thông tin"
     settings_model = PortalSettings
     settings: PortalSettings
+    image_specs = (IMAGE, OG_IMAGE)
 
     def live_client(self, env: ClientEnv) -> PlatformClient:
         from publisher.clients.portal import create_client

@@ -20,7 +20,7 @@ from publisher.media import VariantSpec
 from publisher.render.common import Findings, ItemView, make_post, variants, view
 from publisher.render.context import RenderContext
 from publisher.render.document import Line, Run
-from publisher.render.telegram_html import pack_messages, visible_length
+from publisher.render.telegram_html import pack_within, visible_length
 from publisher.render.text import Count, hashtags, truncate
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class TelegramChannel(Channel):
     label = "Telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
+    image_specs = (PHOTO,)
 
     def live_client(self, env: ClientEnv) -> PlatformClient:
         from publisher.clients.telegram import create_client
@@ -95,16 +96,13 @@ class TelegramChannel(Channel):
             closing.insert(0, Line("text", (Run(self.settings.read_more, href=seen.url),)))
         title = Line("heading", (Run(seen.title),))
         body = list(seen.text_lines(self.settings.text))
-        messages = pack_messages([title, *body, *closing], seen.resolve, TEXT_LIMIT)
-        if len(messages) <= self.settings.max_messages:
-            return messages
-        findings.warnings.append(
-            f"the text needs {len(messages)} messages; it was cut to {self.settings.max_messages} "
-            "ending with the link to the portal"
-        )
-        while len(messages) > self.settings.max_messages and body:
-            body = body[:-1]
-            messages = pack_messages([title, *body, *closing], seen.resolve, TEXT_LIMIT)
+        most = self.settings.max_messages
+        messages, needed = pack_within([title], body, closing, seen.resolve, TEXT_LIMIT, most)
+        if needed > most:
+            findings.warnings.append(
+                f"the text needs {needed} messages; it was cut to {most} ending with the link "
+                "to the portal"
+            )
         return messages
 
     def _caption(self, seen: ItemView, messages: list[str]) -> tuple[str, bool]:

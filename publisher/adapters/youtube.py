@@ -77,6 +77,7 @@ class YouTubeChannel(Channel):
     label = "YouTube"
     settings_model = YouTubeSettings
     settings: YouTubeSettings
+    image_specs = (THUMBNAIL,)
     needs_video = True
 
     def live_client(self, env: ClientEnv) -> PlatformClient:

@@ -72,6 +72,7 @@ class ZaloChannel(Channel):
     label = "Zalo OA"
     settings_model = ZaloSettings
     settings: ZaloSettings
+    image_specs = (IMAGE, COVER)
 
     def live_client(self, env: ClientEnv) -> PlatformClient:
         from publisher.clients.zalo import create_client
@@ -127,6 +128,7 @@ class ZaloChannel(Channel):
     ) -> tuple[list[dict[str, str]], list[Path]]:
         """Text blocks per paragraph (list items and table rows grouped), image blocks."""
         blocks: list[dict[str, str]] = []
+        grouped: dict[int, list[str]] = {}  # a text block's lines, joined once at the end
         media: list[Path] = []
 
         def image(asset: Asset | None, caption: str) -> None:
@@ -140,9 +142,12 @@ class ZaloChannel(Channel):
             if line.figure is not None:
                 image(seen.item.image_for(line.figure.src), line.figure.caption)
             elif blocks and blocks[-1]["type"] == "text" and line.kind in ("item", "row"):
-                blocks[-1]["content"] += "\n" + line_text(line, seen.resolve)
+                lines = grouped.setdefault(len(blocks) - 1, [blocks[-1]["content"]])
+                lines.append(line_text(line, seen.resolve))
             else:
                 blocks.append({"type": "text", "content": line_text(line, seen.resolve)})
+        for index, lines in grouped.items():
+            blocks[index]["content"] = "\n".join(lines)
         if seen.url:
             blocks.append({"type": "text", "content": self.settings.read_more.format(url=seen.url)})
         return blocks, media

@@ -15,7 +15,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,14 @@ from publisher.content.frontmatter import (
 from publisher.content.loadcache import CACHE_FILE, LoadCache
 from publisher.content.markdown import MarkdownError, ParsedMarkdown, parse_markdown
 from publisher.content.model import ContentItem, ItemKind
-from publisher.content.probe import MediaError, is_image, is_video
+from publisher.content.probe import (
+    LARGEST_VARIANT,
+    MAX_ITEM_IMAGES,
+    MAX_ITEM_MEGAPIXELS,
+    MediaError,
+    is_image,
+    is_video,
+)
 from publisher.content.schema import FrontMatter
 from publisher.content.text import (
     MAX_COMBINING_MARKS,
@@ -161,6 +168,7 @@ def _load_item(
         context.error(exc.message, exc.line)
         return None
     _add_body_references(context, markdown, base)
+    _check_image_budget(context)
     kind = _kind_of(candidate, meta)
     item_channels = _resolve_channels(context, meta, kind, document, channels)
     return ContentItem(
@@ -404,6 +412,33 @@ def _add_asset(
         context.assets.append(make_asset(path, rel, role, alt, channel, context.cache.remember))
     except (MediaError, AssetError) as exc:
         context.error(f"{rel}: {exc}", line, channel)
+
+
+def _check_image_budget(context: _ItemContext) -> None:
+    """Refuse an item with more than `MAX_ITEM_IMAGES` images, or whose images together cost
+    more to decode than `MAX_ITEM_MEGAPIXELS` (each was held to its own limit by its probe)."""
+    images = {asset.path: (asset.rel, asset.image) for asset in context.assets if asset.image}
+    if len(images) > MAX_ITEM_IMAGES:
+        context.error(
+            f"the item has {len(images)} images, more than the {MAX_ITEM_IMAGES} one item may "
+            "hold (each is made into a variant for every channel); split it into several "
+            "articles"
+        )
+        return
+    costs = sorted(
+        ((info.decode_megapixels, rel) for rel, info in images.values()),
+        key=lambda cost: -cost[0],
+    )
+    total = sum(cost for cost, _ in costs)
+    if total <= MAX_ITEM_MEGAPIXELS:
+        return
+    largest = ", ".join(f"{PurePosixPath(rel).name} ({cost:.0f})" for cost, rel in costs[:3])
+    context.error(
+        f"the item's {len(costs)} images need {total:.0f} megapixels decoded, more than the "
+        f"{MAX_ITEM_MEGAPIXELS} one item may use (about 25 phone photos); the largest: "
+        f"{largest}: use fewer images, or export them at most {LARGEST_VARIANT} px on the "
+        "long side"
+    )
 
 
 def _resolve(context: _ItemContext, reference: str, base: Path, line: int | None) -> Path | None:

@@ -22,7 +22,7 @@ from PIL import Image
 
 from publisher.media.decode import Decoded, decode
 from publisher.media.render import Rendered, covers, largest_first, needed_size, render
-from publisher.media.spec import SUFFIXES, Variant, VariantSpec
+from publisher.media.spec import SUFFIXES, MediaError, Variant, VariantSpec
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SIGNATURES = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
@@ -41,31 +41,54 @@ class MediaCache:
         self._last: tuple[str, Decoded] | None = None
         self._specs: set[VariantSpec] = set()
 
-    def variant(self, source: Path, source_sha256: str, spec: VariantSpec) -> Variant:
+    def variant(
+        self,
+        source: Path,
+        source_sha256: str,
+        spec: VariantSpec,
+        along: Iterable[VariantSpec] = (),
+    ) -> Variant:
         """The cached variant of `source` for `spec`, made first when missing.
 
-        `source_sha256` must be the hash of the file's bytes: the cache trusts it.
+        `source_sha256` must be the hash of the file's bytes: the cache trusts it. `along`:
+        see `variants`.
         """
-        return self.variants(source, source_sha256, [spec])[0]
+        return self.variants(source, source_sha256, [spec], along)[0]
 
     def variants(
-        self, source: Path, source_sha256: str, specs: Iterable[VariantSpec]
+        self,
+        source: Path,
+        source_sha256: str,
+        specs: Iterable[VariantSpec],
+        along: Iterable[VariantSpec] = (),
     ) -> list[Variant]:
         """The cached variants of `source` for `specs` (in that order), missing ones made first.
 
         Asking for all of an image's specs at once is cheapest: the missing ones are made from
         one decode, largest first, each resampled from a larger one already made. A spec that
         cannot be made raises `MediaError`, after the variants made before it were kept.
+        `along`: specs to make from that decode too, if one is needed (what will be asked of
+        the image next); one of them that cannot be made is left for its own request.
         """
         specs = list(specs)
         found = {spec: self.cached(source_sha256, spec) for spec in specs}
         done = {spec: variant for spec, variant in found.items() if variant is not None}
         missing = [spec for spec in found if spec not in done]
         if missing:
-            decoded = self._decoded(source, source_sha256, missing)
+            extra = [
+                spec
+                for spec in dict.fromkeys(along)
+                if spec not in found and self.cached(source_sha256, spec) is None
+            ]
+            decoded = self._decoded(source, source_sha256, missing + extra)
             density = None
-            for spec in largest_first(decoded.size, missing):
-                rendered = render(decoded, spec, density)
+            for spec in largest_first(decoded.size, missing + extra):
+                try:
+                    rendered = render(decoded, spec, density)
+                except MediaError:
+                    if spec in extra:
+                        continue
+                    raise
                 density = rendered.density or density
                 done[spec] = self._store(self._path(source_sha256, spec), spec, rendered)
         return [done[spec] for spec in specs]

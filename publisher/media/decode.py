@@ -19,6 +19,7 @@ from PIL import (
     features,
 )
 
+from publisher.content.probe import bits_per_sample, check_decode_cost
 from publisher.media.spec import MediaError
 
 _FORMATS = ("JPEG", "PNG", "GIF", "WEBP")  # what the loader accepts; "JPEG" also opens MPO
@@ -41,11 +42,16 @@ class Decoded:
 
 
 def decode(source: Path, needed: Callable[[Size], Size]) -> Decoded:
-    """Decode `source` at the smallest scale still at least `needed(upright size)`."""
+    """Decode `source` at the smallest scale still at least `needed(upright size)`.
+
+    An image costlier to decode than `MAX_IMAGE_MEGAPIXELS` is refused before it is decoded.
+    """
     try:
         with _open(source) as image:
             animated = getattr(image, "is_animated", False)
+            original = image.size
             reduced_from = _draft(image, needed)
+            check_decode_cost(image.format or "?", original, image.size, bits_per_sample(image))
             image.load()
             icc = image.info.get("icc_profile")
             ImageOps.exif_transpose(image, in_place=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -89,14 +91,31 @@ class Findings:
     errors: list[str] = field(default_factory=list)
 
 
+# What every channel rendered together may ask of an image (see `making_together`).
+_ALONG: ContextVar[tuple[VariantSpec, ...]] = ContextVar("variants_along", default=())
+
+
+@contextmanager
+def making_together(specs: Iterable[VariantSpec]) -> Iterator[None]:
+    """Within the block, an image decoded for one variant gets its `specs` variants (each
+    shaped for it) from the same decode: what the other channels rendered in the block will
+    ask of it. Channel by channel, each would decode the image again."""
+    token = _ALONG.set(tuple(dict.fromkeys(specs)))
+    try:
+        yield
+    finally:
+        _ALONG.reset(token)
+
+
 def variants(
     assets: tuple[Asset, ...], spec: VariantSpec, context: RenderContext, findings: Findings
 ) -> list[Variant]:
     """Each asset's variant for `spec`; an image that cannot be made is an error."""
     made: list[Variant] = []
     for asset in assets:
+        along = [_shaped_for(asset, other) for other in _ALONG.get()]
         try:
-            variant = context.media.variant(asset.path, asset.sha256, spec)
+            variant = context.media.variant(asset.path, asset.sha256, spec, along)
         except MediaError as exc:
             findings.errors.append(f"{asset.rel}: {exc}")
             continue

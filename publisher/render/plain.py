@@ -40,8 +40,9 @@ def line_text(line: Line, resolve: LinkResolver) -> str:
 
 
 def paragraphs(lines: list[Line], resolve: LinkResolver) -> list[str]:
-    """Text paragraphs; consecutive list items and table rows form one paragraph."""
-    result: list[str] = []
+    """Text paragraphs; consecutive list items and table rows form one paragraph (joined
+    once: adding each row to the text so far would copy it again for every row)."""
+    groups: list[list[str]] = []
     previous: Line | None = None
     for line in lines:
         if line.kind == "figure":
@@ -49,11 +50,11 @@ def paragraphs(lines: list[Line], resolve: LinkResolver) -> list[str]:
             continue
         text = line_text(line, resolve)
         if previous and previous.kind in ("item", "row") and line.kind == previous.kind:
-            result[-1] += "\n" + text
+            groups[-1].append(text)
         else:
-            result.append(text)
+            groups.append([text])
         previous = line
-    return result
+    return ["\n".join(group) for group in groups]
 
 
 def fit_paragraphs(
@@ -62,16 +63,20 @@ def fit_paragraphs(
     """Whole paragraphs joined by blank lines within `limit` (with `tail` after them).
 
     When they do not all fit, the last one that partly fits is cut at a word and the
-    text ends with an ellipsis; the second value says whether anything was cut.
+    text ends with an ellipsis; the second value says whether anything was cut. Each text
+    is measured once (every unit counts a joined text as the sum of its parts).
     """
     joiner = "\n\n"
+    gap, after = measure(joiner, unit), measure(tail, unit)
     kept: list[str] = []
+    used = 0  # the kept texts joined, and the joiner before the next one
     for text in texts:
-        candidate = joiner.join([*kept, text])
-        if measure(candidate + tail, unit) <= limit:
+        size = measure(text, unit)
+        if used + size + after <= limit:
             kept.append(text)
+            used += size + gap
             continue
-        room = limit - measure(joiner.join(kept) + (joiner if kept else "") + tail, unit)
+        room = limit - used - after
         if room > 40:  # a stub of a few words reads worse than stopping at a paragraph
             kept.append(truncate(text, room, unit))
         return joiner.join(kept), True

@@ -110,15 +110,24 @@ def _retag(
 
 
 def _figures(body: Element) -> None:
-    """A paragraph holding only images becomes one figure per image, titled by its caption."""
-    for index, child in reversed(list(enumerate(body))):
+    """A paragraph holding only images becomes one figure per image, titled by its caption.
+
+    The body's children are replaced once (removing and inserting each would shift all
+    the children after it, for every figure).
+    """
+    children: list[Element] = []
+    for child in body:
         images = [c for c in child if c.tag == "img"]
-        if child.tag != "p" or not images or len(images) != len(child):
+        if (
+            child.tag != "p"
+            or not images
+            or len(images) != len(child)
+            or (child.text or "").strip()
+            or any((img.tail or "").strip() for img in images)
+        ):
+            children.append(child)
             continue
-        if (child.text or "").strip() or any((img.tail or "").strip() for img in images):
-            continue
-        body.remove(child)
-        for offset, img in enumerate(images):
+        for img in images:
             figure = Element("figure")
             caption_text = img.attrib.pop("title", None) or img.get("alt", "")
             img.tail = None
@@ -127,4 +136,5 @@ def _figures(body: Element) -> None:
             if caption_text:
                 caption = ET.SubElement(figure, "figcaption")
                 caption.text = caption_text
-            body.insert(index + offset, figure)
+            children.append(figure)
+    body[:] = children

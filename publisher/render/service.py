@@ -25,6 +25,7 @@ from publisher.content.model import ContentItem
 from publisher.media import MediaCache
 from publisher.media.cache import forget, usable, verified
 from publisher.parallel import share_work
+from publisher.render.common import making_together
 from publisher.render.context import RenderContext, unique_slugs
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,10 @@ class Renderer:
                     if post is not None:
                         posts[name] = self._posts[keys[name]] = post
             missing = [name for name in wanted if name not in posts]
-            for name in missing:
-                posts[name] = self._posts[keys[name]] = self._render(item, name)
+            specs = (spec for name in missing for spec in self.channels[name].image_specs)
+            with making_together(specs):
+                for name in missing:
+                    posts[name] = self._posts[keys[name]] = self._render(item, name)
             if missing:
                 for name in missing:
                     stored[name] = {"key": keys[name], "post": posts[name].to_json()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from publisher.htmltext import text_of_html
 from publisher.render.document import Line, Run
@@ -115,26 +116,88 @@ def _words(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+def line_chunks(line: Line, resolve: LinkResolver, limit: int) -> list[Chunk]:
+    """A line as chunks: none for a figure, several when it is longer than `limit`."""
+    if line.kind == "figure":
+        return []
+    whole = line_chunk(line, resolve)
+    if whole.visible <= limit:
+        return [whole]
+    return [line_chunk(piece, resolve) for piece in split_line(line, limit)]
+
+
+class _Fill(NamedTuple):
+    """How far packing has gone: messages begun, the last one's visible units and chunk."""
+
+    messages: int = 0
+    used: int = 0
+    last: Chunk | None = None
+
+    def after(self, chunks: list[Chunk], limit: int) -> _Fill:
+        """The fill once `chunks` are added, each starting a new message when it does not fit
+        the last one (kept in locals: one fill a line, not one a chunk)."""
+        messages, used, last = self
+        for chunk in chunks:
+            if last is not None:
+                grown = used + len(chunk.separator(last)) + chunk.visible
+                if grown <= limit:
+                    used, last = grown, chunk
+                    continue
+            messages, used, last = messages + 1, chunk.visible, chunk
+        return _Fill(messages, used, last)
+
+
 def pack_messages(lines: list[Line], resolve: LinkResolver, limit: int) -> list[str]:
     """Lines packed into as few messages of at most `limit` visible units as possible."""
-    messages: list[list[Chunk]] = [[]]
-    used = 0  # visible units of the last message, separators included
-    for line in lines:
-        if line.kind == "figure":
-            continue
-        whole = line_chunk(line, resolve)
-        pieces = [whole]
-        if whole.visible > limit:
-            pieces = [line_chunk(piece, resolve) for piece in split_line(line, limit)]
-        for chunk in pieces:
-            current = messages[-1]
-            gap = len(chunk.separator(current[-1])) if current else 0
-            if current and used + gap + chunk.visible > limit:
-                messages.append([])
-                used, gap = 0, 0
-            messages[-1].append(chunk)
-            used += gap + chunk.visible
-    return [_join(chunks) for chunks in messages if chunks]
+    return _pack([c for line in lines for c in line_chunks(line, resolve, limit)], limit)
+
+
+def pack_within(
+    head: list[Line],
+    body: list[Line],
+    tail: list[Line],
+    resolve: LinkResolver,
+    limit: int,
+    most: int,
+) -> tuple[list[str], int]:
+    """`head`, `body` and `tail` packed as `pack_messages` does, in at most `most` messages
+    if dropping lines from the end of `body` gets there; and how many messages the whole
+    body needs.
+
+    Each line is made into chunks once, and how packing stands after every line of the
+    body is kept, so trying each shorter body only packs the tail again: linear in the
+    body, where packing every shorter body afresh was quadratic.
+    """
+    head_chunks = [c for line in head for c in line_chunks(line, resolve, limit)]
+    body_chunks = [line_chunks(line, resolve, limit) for line in body]
+    tail_chunks = [c for line in tail for c in line_chunks(line, resolve, limit)]
+    fills = [_Fill().after(head_chunks, limit)]
+    for chunks in body_chunks:
+        fills.append(fills[-1].after(chunks, limit))
+    needed = fills[-1].after(tail_chunks, limit).messages
+    kept = next(
+        (
+            count
+            for count in range(len(body), 0, -1)
+            if fills[count].after(tail_chunks, limit).messages <= most
+        ),
+        0,
+    )
+    kept_chunks = [c for chunks in body_chunks[:kept] for c in chunks]
+    return _pack([*head_chunks, *kept_chunks, *tail_chunks], limit), needed
+
+
+def _pack(chunks: list[Chunk], limit: int) -> list[str]:
+    """The chunks in order, a new message begun wherever the next one does not fit."""
+    messages: list[list[Chunk]] = []
+    fill = _Fill()
+    for chunk in chunks:
+        added = fill.after([chunk], limit)
+        if added.messages > fill.messages:
+            messages.append([])
+        messages[-1].append(chunk)
+        fill = added
+    return [_join(message) for message in messages]
 
 
 def _join(chunks: list[Chunk]) -> str:

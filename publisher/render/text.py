@@ -65,8 +65,10 @@ def truncate(text: str, limit: int, unit: Unit = "chars", suffix: str = ELLIPSIS
 
 
 def _fit_graphemes(text: str, budget: int, unit: Unit) -> str:
+    """The longest prefix of whole graphemes within `budget` (the rest is never scanned)."""
     kept, used = [], 0
-    for cluster in _graphemes().findall(text):
+    for match in _graphemes().finditer(text):
+        cluster = match.group()
         size = measure(cluster, unit)
         if used + size > budget:
             break
