@@ -73,13 +73,14 @@ class World:
     settings: YouTubeSettings
     tmp: Path
     errors: list[PublishError] = dataclasses.field(default_factory=list)
+    timeout: float = TIMEOUT
 
     def env(self, **changes: Any) -> ClientEnv:
         base = ClientEnv(
             secrets=SECRETS,
             tokens=self.store.tokens("youtube"),
             state_dir=self.tmp,
-            timeout=TIMEOUT,
+            timeout=self.timeout,
             sleep=lambda seconds: None,
             clock=lambda: NOON_UTC,
         )
@@ -288,6 +289,7 @@ def test_interrupted_upload_resumes_its_session_and_makes_one_video(
     post = world.post(UPLOAD_ITEM)
     video_file = Path(post.calls[0].files["media"])
     size = video_file.stat().st_size
+    world.timeout = HANG_TIMEOUT  # httplib2 resends the dropped chunk without its bytes
     fake.interrupt_upload(after_chunks=1)  # the line drops on the second chunk
 
     error = world.failure(post)
@@ -309,6 +311,7 @@ def test_interrupted_upload_resumes_its_session_and_makes_one_video(
 
 def test_dropped_last_chunk_is_unknown_and_settled_without_a_second_video(world: World) -> None:
     post = world.post(UPLOAD_ITEM)
+    world.timeout = HANG_TIMEOUT  # httplib2 resends the dropped chunk without its bytes
     world.fake.interrupt_upload(after_chunks=0, stored=True)  # the video exists; no answer
 
     error = world.failure(post)
@@ -334,6 +337,7 @@ def test_expired_session_is_settled_by_the_uploads_playlist(
 ) -> None:
     world = make_world(fake, tmp_path, certificate[0], video_size=2 * CHUNK_UNIT + 100)
     post = world.post(UPLOAD_ITEM)
+    world.timeout = HANG_TIMEOUT  # httplib2 resends the dropped chunk without its bytes
     fake.interrupt_upload(after_chunks=2 if finished else 1, stored=finished)
     world.failure(post)
     fake.sessions.clear()  # YouTube forgets upload sessions after about a week
@@ -573,6 +577,7 @@ def test_no_secret_in_messages_or_step_results(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("DEBUG")
+    world.timeout = HANG_TIMEOUT  # httplib2 resends the dropped chunk without its bytes
     world.fake.interrupt_upload(after_chunks=0, stored=True)
     world.failure(world.post(UPLOAD_ITEM))
     world.publish(world.post(UPLOAD_ITEM))
