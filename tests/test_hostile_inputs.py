@@ -21,14 +21,11 @@ Throughout, no network connection may be opened: remote images are refused, neve
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import socket
-import struct
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -44,6 +41,7 @@ from publisher.cli import main
 from publisher.store.database import open_store
 
 from .conftest import WorkspaceBuilder
+from .forged_images import gif_bytes, png_bytes, webp_bytes
 
 CORPUS = Path(__file__).parent / "data" / "hostile"
 CASES: dict[str, dict[str, Any]] = yaml.safe_load(
@@ -65,37 +63,6 @@ def _sparse(path: Path, head: bytes, size: int) -> None:
     with path.open("wb") as file:
         file.write(head)
         file.truncate(size)
-
-
-def _png_header(width: int, height: int, depth: int = 8) -> bytes:
-    """A PNG claiming `width` x `height` pixels while holding almost none."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data)
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, depth, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-def _gif_screen(width: int, height: int) -> bytes:
-    """A 35-byte GIF: a `width` x `height` logical screen holding one 1x1 frame."""
-    screen = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + bytes(3) + b"\xff" * 3
-    frame = b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
-    return screen + frame + b";"
-
-
-def _webp_canvas(width: int, height: int) -> bytes:
-    """A lossless WebP of a few bytes whose header claims a `width` x `height` canvas."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), "red").save(buffer, "WEBP", lossless=True)
-    data = bytearray(buffer.getvalue())
-    header = data.index(b"VP8L") + 9  # after the chunk's size and its 0x2f signature
-    bits = int.from_bytes(data[header : header + 4], "little") & ~((1 << 28) - 1)
-    bits |= (width - 1) | (height - 1) << 14
-    data[header : header + 4] = bits.to_bytes(4, "little")
-    return bytes(data)
 
 
 def _symlink(link: Path, target: Path) -> None:
@@ -162,14 +129,14 @@ def gen_huge_video_50mb(place: Place, name: str) -> None:
 def gen_img_bomb(place: Place, name: str) -> None:
     folder = place.hostile / name
     folder.mkdir()
-    (folder / "anh.png").write_bytes(_png_header(40_000, 40_000))
+    (folder / "anh.png").write_bytes(png_bytes(40_000, 40_000))
     (folder / "anh.md").write_bytes(_front("Bom giải nén"))
 
 
 def gen_img_bomb_in_body(place: Place, name: str) -> None:
     folder = place.hostile / name
     folder.mkdir()
-    (folder / "bom.png").write_bytes(_png_header(65_000, 65_000))
+    (folder / "bom.png").write_bytes(png_bytes(65_000, 65_000))
     (folder / "index.md").write_bytes(_front("Bom trong bài") + b"\n![bom](bom.png)\n")
 
 
@@ -181,22 +148,22 @@ def _infographic(place: Place, name: str, file: str, data: bytes) -> None:
 
 
 def gen_img_gif_huge_screen(place: Place, name: str) -> None:
-    _infographic(place, name, "anh.gif", _gif_screen(9400, 9400))
+    _infographic(place, name, "anh.gif", gif_bytes(9400, 9400))
 
 
 def gen_img_webp_huge_canvas(place: Place, name: str) -> None:
-    _infographic(place, name, "anh.webp", _webp_canvas(16383, 5400))
+    _infographic(place, name, "anh.webp", webp_bytes(16383, 5400))
 
 
 def gen_img_png_16_bit_huge(place: Place, name: str) -> None:
-    _infographic(place, name, "anh.png", _png_header(9400, 9400, depth=16))
+    _infographic(place, name, "anh.png", png_bytes(9400, 9400, depth=16))
 
 
 def _article_with_gifs(place: Place, name: str, count: int, side: int) -> None:
     folder = place.hostile / name
     folder.mkdir()
     for index in range(count):
-        (folder / f"g{index}.gif").write_bytes(_gif_screen(side, side))
+        (folder / f"g{index}.gif").write_bytes(gif_bytes(side, side))
     body = "".join(f"\n![ảnh {index}](g{index}.gif)\n" for index in range(count))
     (folder / "index.md").write_bytes(_front("Nhiều ảnh GIF") + body.encode())
 

@@ -1,7 +1,5 @@
 import io
-import struct
 import tracemalloc
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,21 +9,7 @@ from PIL import Image, ImageFile
 from publisher.content import probe
 from publisher.content.probe import MediaError, probe_image, probe_video
 
-
-def png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG that claims `width` x `height` pixels but holds almost no data."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 16)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    )
-    return path
+from .forged_images import gif_screen, png_16_bit_header, png_header_only, webp_canvas
 
 
 def test_reads_header_facts(tmp_path: Path) -> None:
@@ -122,37 +106,6 @@ def test_video_signatures(tmp_path: Path) -> None:
 # --- what decoding would cost, from the header ------------------------------------------------
 
 MB = 1024 * 1024
-
-
-def gif_screen(path: Path, width: int, height: int) -> Path:
-    """A 35-byte GIF: a `width` x `height` logical screen holding one 1x1 frame."""
-    screen = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + bytes(3) + b"\xff" * 3
-    frame = b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
-    path.write_bytes(screen + frame + b";")
-    return path
-
-
-def webp_canvas(path: Path, width: int, height: int) -> Path:
-    """A lossless WebP of a few bytes whose header claims a `width` x `height` canvas."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), "red").save(buffer, "WEBP", lossless=True)
-    data = bytearray(buffer.getvalue())
-    header = data.index(b"VP8L") + 9  # after the chunk's size and its 0x2f signature
-    bits = int.from_bytes(data[header : header + 4], "little") & ~((1 << 28) - 1)
-    bits |= (width - 1) | (height - 1) << 14
-    data[header : header + 4] = bits.to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
-
-
-def png_16_bit_header(path: Path, width: int, height: int, colour: int = 2) -> Path:
-    """A 16-bit PNG (RGB, or grey with `colour` 0) claiming `width` x `height` pixels."""
-    png_header_only(path, width, height)
-    data = bytearray(path.read_bytes())
-    data[24:26] = bytes((16, colour))  # IHDR's bit depth and colour type
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    path.write_bytes(bytes(data))
-    return path
 
 
 @pytest.fixture
